@@ -1,0 +1,144 @@
+//! The plan of one region: its VPC, three tiers of subnets, the NAT gateway and route tables.
+
+use crate::bindings::host::vpc::types::{
+    NatStrategy, Pair, PlanError, RegionFacts, RegionPlan, RouteTable, RouteTarget, Subnet, Tier,
+    Vpc,
+};
+use crate::layout;
+use crate::params::Params;
+use crate::zones::{self, Az};
+
+/// The tiers every availability zone gets, in plan order.
+const TIERS: [Tier; 3] = [Tier::Public, Tier::Private, Tier::Isolated];
+
+/// What every region of a plan shares.
+#[derive(Debug, Clone)]
+pub struct Shape {
+    /// The managed set's name: the VPC's name and the stem of every other name.
+    pub name: String,
+    /// The tags of every resource.
+    pub tags: Vec<Pair>,
+    /// The checked parameters.
+    pub params: Params,
+}
+
+/// Plans the region that `facts` describes.
+pub fn plan(shape: &Shape, facts: &RegionFacts) -> Result<RegionPlan, PlanError> {
+    let region = &facts.region;
+    let table_cidr = shape.params.cidr(region)?.to_string();
+    let azs = zones::usable(facts)?;
+    if azs.is_empty() {
+        return Err(PlanError::Other(format!(
+            "region `{region}` has no available availability zone to put subnets in"
+        )));
+    }
+    let nat_zone = nat_zone(&shape.params, region, &azs)?;
+    let cidr = facts.existing.as_ref().map_or(table_cidr, |existing| existing.cidr.clone());
+    let subnets = subnets(&shape.name, facts, &azs, &cidr)?;
+
+    let route_tables = route_tables(&shape.name, &subnets, &nat_zone);
+    Ok(RegionPlan {
+        region: region.clone(),
+        vpc: Vpc { cidr, name: shape.name.clone() },
+        tags: shape.tags.clone(),
+        subnets,
+        internet_gateway: true,
+        nat: NatStrategy::Single(nat_zone),
+        route_tables,
+    })
+}
+
+/// The zone of the region's NAT gateway: the one `nat_zone` names for the region, or else the
+/// availability zone with the lowest zone ID number; `azs` is not empty.
+fn nat_zone(params: &Params, region: &str, azs: &[Az]) -> Result<String, PlanError> {
+    let mut named = params.nat_zones.iter().filter(|zone| zone.starts_with(region));
+    let Some(zone) = named.next() else {
+        return Ok(azs[0].name.clone());
+    };
+    if let Some(other) = named.next() {
+        return Err(PlanError::InvalidParameter(format!(
+            "parameter `nat_zone` names both `{zone}` and `{other}` for region `{region}`"
+        )));
+    }
+    if !azs.iter().any(|az| az.name == *zone) {
+        return Err(PlanError::InvalidParameter(format!(
+            "parameter `nat_zone` names `{zone}`, which is not an available availability zone \
+             of region `{region}`"
+        )));
+    }
+    Ok(zone.clone())
+}
+
+/// Every subnet of the region, by zone ID number, then tier.
+fn subnets(
+    name: &str,
+    facts: &RegionFacts,
+    azs: &[Az],
+    cidr: &str,
+) -> Result<Vec<Subnet>, PlanError> {
+    let mut subnets = Vec::new();
+    for az in azs {
+        for tier in TIERS {
+            subnets.push(subnet(name, facts, az, tier, cidr)?);
+        }
+    }
+    Ok(subnets)
+}
+
+/// The `tier` subnet of `az`, keeping the CIDR of an existing one.
+fn subnet(
+    name: &str,
+    facts: &RegionFacts,
+    az: &Az,
+    tier: Tier,
+    vpc_cidr: &str,
+) -> Result<Subnet, PlanError> {
+    let mut existing = facts.existing.iter().flat_map(|existing| &existing.subnets);
+    let kept = existing.find(|subnet| subnet.zone_id == az.id && subnet.tier == tier);
+    let cidr = match kept {
+        Some(subnet) => subnet.cidr.clone(),
+        None => {
+            let vpc = layout::vpc(&facts.region, vpc_cidr)?;
+            layout::subnet(&facts.region, vpc, az, tier)?.to_string()
+        }
+    };
+    Ok(Subnet {
+        name: format!("{name}-{}-{}", label(tier), az.name),
+        zone: az.name.clone(),
+        zone_id: az.id.clone(),
+        tier,
+        cidr,
+        map_public_ip: tier == Tier::Public,
+    })
+}
+
+/// One route table per tier: public to the internet gateway, private to the NAT gateway in
+/// `nat_zone`, isolated nowhere.
+fn route_tables(name: &str, subnets: &[Subnet], nat_zone: &str) -> Vec<RouteTable> {
+    let target = |tier| match tier {
+        Tier::Public => RouteTarget::InternetGateway,
+        Tier::Private => RouteTarget::NatGateway(Some(nat_zone.to_string())),
+        Tier::Isolated => RouteTarget::None,
+    };
+    let table = |tier| RouteTable {
+        name: format!("{name}-{}", label(tier)),
+        subnets: of_tier(subnets, tier),
+        default_route: target(tier),
+    };
+    TIERS.into_iter().map(table).collect()
+}
+
+/// The names of the `tier` subnets, in plan order.
+fn of_tier(subnets: &[Subnet], tier: Tier) -> Vec<String> {
+    let matching = subnets.iter().filter(|subnet| subnet.tier == tier);
+    matching.map(|subnet| subnet.name.clone()).collect()
+}
+
+/// The tier as names spell it.
+fn label(tier: Tier) -> &'static str {
+    match tier {
+        Tier::Public => "public",
+        Tier::Private => "private",
+        Tier::Isolated => "isolated",
+    }
+}

@@ -1,0 +1,178 @@
+//! The command line, as clap derives it.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Creates, keeps and removes managed AWS VPCs for dstack, from plans that
+/// WebAssembly plugins make and CEL policies check.
+#[derive(Debug, Parser)]
+#[command(name = "host", version, about, propagate_version = true)]
+#[command(after_help = "Exit codes: 0 success, 1 a policy denied the plan, 2 any other failure.")]
+pub struct Cli {
+    /// More log output on stderr: -v for debug, -vv for trace. `RUST_LOG` overrides it.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Plan the managed VPCs for a config and check the plan against the policies.
+    #[command(
+        after_help = "Example:\n  host plan --config tests/fixtures/seed.yml \\\n    --plugin target/wasm32-wasip2/release/standard_vpc.wasm \\\n    --facts tests/fixtures/facts.json --set nat=per-az"
+    )]
+    Plan(PlanCommand),
+    /// Check a plan against the policies and report only the results, for CI.
+    #[command(
+        after_help = "Example:\n  host validate --config dstack.yml --plugin standard_vpc.wasm \\\n    --facts facts.json --format sarif > host.sarif"
+    )]
+    Validate(ValidateCommand),
+    /// Work with policy packs.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+    /// Print the IAM policy host needs.
+    #[command(
+        after_help = "Without --config the policy covers every NAT mode; with one, exactly what its NAT mode needs."
+    )]
+    Permissions(PermissionsCommand),
+}
+
+/// What every planning command reads.
+#[derive(Debug, Args)]
+pub struct PlanInputs {
+    /// The config file: dstack's AWS backend block plus `vpc_autocreated`.
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+    /// The plugin that designs the VPCs: a WebAssembly component.
+    #[arg(long, value_name = "WASM")]
+    pub plugin: PathBuf,
+    /// Read the account's facts from this JSON file instead of AWS; no AWS call is made.
+    #[arg(long, value_name = "FILE")]
+    pub facts: PathBuf,
+    /// Add the rules of this policy directory to the default pack; repeatable.
+    #[arg(long = "policies", value_name = "DIR")]
+    pub policies: Vec<PathBuf>,
+    /// Leave the built-in policy pack out.
+    #[arg(long)]
+    pub no_default_policies: bool,
+    /// Set a plugin parameter, overriding the config's `plugin_params`; repeatable.
+    #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_pair)]
+    pub set: Vec<(String, String)>,
+    /// The managed set's name: it tags everything host creates and names the VPCs.
+    #[arg(long, default_value = "dstack", value_parser = parse_name)]
+    pub name: String,
+    /// Most memory the plugin may use, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub plugin_memory: u64,
+    /// Most time the plugin may take, such as `2s` or `500ms`.
+    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = humantime::parse_duration)]
+    pub plugin_timeout: Duration,
+    /// Refuse to run the plugin unless its SHA-256 is this (hex).
+    #[arg(long, value_name = "HEX")]
+    pub plugin_sha256: Option<String>,
+}
+
+/// `host plan`.
+#[derive(Debug, Args)]
+pub struct PlanCommand {
+    /// The inputs.
+    #[command(flatten)]
+    pub inputs: PlanInputs,
+    /// How to print the plan.
+    #[arg(long, value_enum, default_value_t = PlanOutput::Text)]
+    pub output: PlanOutput,
+}
+
+/// Formats of `host plan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanOutput {
+    /// For people.
+    Text,
+    /// For programs; carries `schema_version`.
+    Json,
+}
+
+/// `host validate`.
+#[derive(Debug, Args)]
+pub struct ValidateCommand {
+    /// The inputs.
+    #[command(flatten)]
+    pub inputs: PlanInputs,
+    /// How to print the policy results.
+    #[arg(long, value_enum, default_value_t = ValidateFormat::Text)]
+    pub format: ValidateFormat,
+}
+
+/// Formats of `host validate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ValidateFormat {
+    /// For people.
+    Text,
+    /// For programs; carries `schema_version`.
+    Json,
+    /// JUnit XML, one test case per rule.
+    Junit,
+    /// SARIF 2.1.0, for code scanning.
+    Sarif,
+    /// GitHub Actions workflow commands (`::error ...`).
+    Github,
+}
+
+/// `host policy ...`.
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Run the inline tests of a policy pack (the built-in pack without DIR).
+    Test(PolicyTestCommand),
+}
+
+/// `host policy test`.
+#[derive(Debug, Args)]
+pub struct PolicyTestCommand {
+    /// The policy directory.
+    pub dir: Option<PathBuf>,
+}
+
+/// `host permissions`.
+#[derive(Debug, Args)]
+pub struct PermissionsCommand {
+    /// Print exactly what this config's NAT mode needs.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// A plugin parameter, as for `plan`; repeatable.
+    #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_pair)]
+    pub set: Vec<(String, String)>,
+    /// An IAM policy document, or one action per line.
+    #[arg(long, value_enum, default_value_t = PermissionsFormat::Json)]
+    pub format: PermissionsFormat,
+}
+
+/// Formats of `host permissions`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PermissionsFormat {
+    /// An IAM policy document.
+    Json,
+    /// One action per line.
+    List,
+}
+
+fn parse_pair(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok((key.to_string(), value.to_string())),
+        _ => Err(format!("`{text}` is not KEY=VALUE")),
+    }
+}
+
+fn parse_name(text: &str) -> Result<String, String> {
+    let valid = (1..=64).contains(&text.len())
+        && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if valid {
+        Ok(text.to_string())
+    } else {
+        Err(format!("`{text}` must be 1 to 64 letters, digits, `-` or `_`"))
+    }
+}

@@ -1,0 +1,26 @@
+//! `host permissions`: the IAM policy host needs.
+
+use anyhow::Result;
+
+use crate::cli::{PermissionsCommand, PermissionsFormat};
+use crate::config::Config;
+use crate::error::EXIT_OK;
+use crate::iam::{self, NatUse};
+
+/// Prints the IAM policy, for a config's NAT mode or for every mode.
+pub fn execute(command: &PermissionsCommand) -> Result<u8> {
+    let nat = match &command.config {
+        Some(path) => {
+            let config = Config::load(path)?;
+            let mut params = config.params.clone();
+            params.extend(command.set.iter().cloned());
+            NatUse::of_standard_plugin(config.public_ips, &params)
+        }
+        None => NatUse::Any,
+    };
+    match command.format {
+        PermissionsFormat::Json => println!("{}", serde_json::to_string_pretty(&iam::policy(nat))?),
+        PermissionsFormat::List => iam::actions(nat).iter().for_each(|action| println!("{action}")),
+    }
+    Ok(EXIT_OK)
+}

@@ -1,0 +1,19 @@
+//! `host plan`: the plan per region and the policy results.
+
+use anyhow::Result;
+
+use crate::cli::{PlanCommand, PlanOutput};
+use crate::error::{EXIT_DENIED, EXIT_OK};
+use crate::{pipeline, report};
+
+/// Plans, checks and prints; exits 1 when a policy denies the plan.
+pub fn execute(command: &PlanCommand) -> Result<u8> {
+    let checked = pipeline::run(&command.inputs)?;
+    match command.output {
+        PlanOutput::Text => print!("{}", report::plan_text(&checked)),
+        PlanOutput::Json => {
+            println!("{}", serde_json::to_string_pretty(&report::plan_json(&checked))?)
+        }
+    }
+    Ok(if checked.denied() { EXIT_DENIED } else { EXIT_OK })
+}

@@ -1,0 +1,252 @@
+//! The user's config: dstack's AWS backend block plus `vpc_autocreated`.
+//!
+//! ```yaml
+//! type: aws
+//! public_ips: false
+//! vpc_autocreated: true
+//! regions: [us-east-1, eu-north-1, us-west-2]
+//! tags: { team: ml }
+//! creds:
+//!   type: default
+//! plugin_params: { nat: per-az }
+//! ```
+//!
+//! Unknown keys, wrong types and unknown region names are errors that name the
+//! file, the key and the line.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use serde::{Deserialize, Serialize};
+
+use crate::error::bad_input;
+use crate::regions;
+
+/// A parsed and checked config.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file it came from, for messages.
+    pub path: PathBuf,
+    /// Whether dstack gives instances public IPs (dstack's default: true).
+    pub public_ips: bool,
+    /// The regions that should hold a managed VPC, in config order.
+    pub regions: Vec<String>,
+    /// Tags for every managed resource.
+    pub tags: BTreeMap<String, String>,
+    /// How to reach AWS.
+    pub creds: Creds,
+    /// Plugin parameters from the config's `plugin_params`.
+    pub params: BTreeMap<String, String>,
+}
+
+/// How the host authenticates to AWS, as in dstack's `creds` block.
+#[derive(Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Creds {
+    /// AWS's standard chain: environment, profiles, SSO, instance role.
+    #[default]
+    Default,
+    /// A static access key written in the config.
+    AccessKey {
+        /// The access key ID.
+        access_key: String,
+        /// The secret access key; never printed or logged.
+        secret_key: String,
+    },
+}
+
+impl Creds {
+    /// The credential type as dstack names it, which is safe to show.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Creds::Default => "default",
+            Creds::AccessKey { .. } => "access_key",
+        }
+    }
+}
+
+impl fmt::Debug for Creds {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Creds::Default => f.write_str("Default"),
+            Creds::AccessKey { .. } => f.write_str("AccessKey { .. }"),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(rename = "type")]
+    backend: Backend,
+    #[serde(default)]
+    public_ips: Option<bool>,
+    #[serde(default)]
+    vpc_autocreated: Option<bool>,
+    #[serde(default)]
+    regions: Option<Vec<String>>,
+    #[serde(default)]
+    tags: BTreeMap<String, String>,
+    #[serde(default)]
+    creds: Creds,
+    #[serde(default)]
+    plugin_params: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+enum Backend {
+    Aws,
+}
+
+impl Config {
+    /// Reads and checks the config at `path`.
+    pub fn load(path: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|err| bad_input(format!("cannot read config `{}`: {err}", path.display())))?;
+        Config::parse(&text, path)
+    }
+
+    /// Parses and checks config text; `path` only names it in messages.
+    pub fn parse(text: &str, path: &Path) -> Result<Config> {
+        let shown = path.display();
+        let raw: RawConfig = serde_norway::from_str(text)
+            .map_err(|err| bad_input(format!("config `{shown}`: {err}")))?;
+        let Backend::Aws = raw.backend;
+        if raw.vpc_autocreated == Some(false) {
+            return Err(bad_input(format!(
+                "config `{shown}`: `vpc_autocreated` is false, so there is nothing for host to manage; set it to true or leave it out"
+            )));
+        }
+        let regions = match raw.regions {
+            Some(list) => checked_regions(list, text, &shown.to_string())?,
+            None => regions::DSTACK_DEFAULT.iter().map(|r| r.to_string()).collect(),
+        };
+        check_tags(&raw.tags, &shown.to_string())?;
+        Ok(Config {
+            path: path.to_path_buf(),
+            public_ips: raw.public_ips.unwrap_or(true),
+            regions,
+            tags: raw.tags,
+            creds: raw.creds,
+            params: raw.plugin_params,
+        })
+    }
+}
+
+fn checked_regions(list: Vec<String>, text: &str, shown: &str) -> Result<Vec<String>> {
+    let mut regions: Vec<String> = Vec::with_capacity(list.len());
+    for code in list {
+        let line = line_of(text, &code);
+        if !regions::is_known(&code) {
+            return Err(bad_input(format!(
+                "config `{shown}`: `regions` at line {line}: unknown region `{code}`; regions are written like `us-east-1`"
+            )));
+        }
+        if regions.contains(&code) {
+            return Err(bad_input(format!(
+                "config `{shown}`: `regions` at line {line}: `{code}` is listed twice"
+            )));
+        }
+        regions.push(code);
+    }
+    Ok(regions)
+}
+
+/// The last line of `text` that mentions `word`: the YAML parser has already
+/// accepted the file, so a region code names its own place.
+fn line_of(text: &str, word: &str) -> usize {
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| line.contains(word))
+        .map(|(n, _)| n + 1)
+        .last()
+        .unwrap_or(1)
+}
+
+/// Tags reserved for the host's own bookkeeping, which the user may not set.
+pub const RESERVED_TAG_PREFIX: &str = "host:";
+
+fn check_tags(tags: &BTreeMap<String, String>, shown: &str) -> Result<()> {
+    for (key, value) in tags {
+        let problem = if key.is_empty() || key.chars().count() > 128 {
+            Some("keys must have 1 to 128 characters")
+        } else if value.chars().count() > 256 {
+            Some("values may have at most 256 characters")
+        } else if key.to_ascii_lowercase().starts_with("aws:") {
+            Some("the `aws:` prefix is reserved by AWS")
+        } else if key.starts_with(RESERVED_TAG_PREFIX) {
+            Some("the `host:` prefix is reserved for host's ownership tags")
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            return Err(bad_input(format!(
+                "config `{shown}`: tag `{key}` under `tags`: {problem}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config> {
+        Config::parse(text, Path::new("c.yml"))
+    }
+
+    #[test]
+    fn seed_config_parses() {
+        let config =
+            parse("type: aws\npublic_ips: false\nvpc_autocreated: true\nregions: [us-east-1, eu-north-1]\ncreds:\n  type: default\n")
+                .unwrap();
+        assert!(!config.public_ips);
+        assert_eq!(config.regions, ["us-east-1", "eu-north-1"]);
+        assert_eq!(config.creds, Creds::Default);
+    }
+
+    #[test]
+    fn missing_regions_means_dstack_defaults_and_empty_means_none() {
+        assert_eq!(parse("type: aws\n").unwrap().regions.len(), regions::DSTACK_DEFAULT.len());
+        assert!(parse("type: aws\nregions: []\n").unwrap().regions.is_empty());
+    }
+
+    #[test]
+    fn unknown_key_names_key_and_line() {
+        let err = parse("type: aws\npublic_ip: false\n").unwrap_err().to_string();
+        assert!(
+            err.contains("`c.yml`") && err.contains("public_ip") && err.contains("line 2"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn wrong_type_names_line() {
+        let err = parse("type: aws\npublic_ips: maybe\n").unwrap_err().to_string();
+        assert!(err.contains("public_ips") && err.contains("line 2"), "{err}");
+    }
+
+    #[test]
+    fn unknown_region_names_region_and_line() {
+        let err =
+            parse("type: aws\nregions:\n  - us-east-1\n  - us-east1\n").unwrap_err().to_string();
+        assert!(err.contains("`us-east1`") && err.contains("line 4"), "{err}");
+    }
+
+    #[test]
+    fn access_key_secret_is_not_in_debug_output() {
+        let text = "type: aws\ncreds:\n  type: access_key\n  access_key: AKIAEXAMPLE\n  secret_key: s3cr3t\n";
+        let config = parse(text).unwrap();
+        assert!(!format!("{config:?}").contains("s3cr3t"));
+    }
+
+    #[test]
+    fn reserved_tags_are_rejected() {
+        let err = parse("type: aws\ntags:\n  host:owner: me\n").unwrap_err().to_string();
+        assert!(err.contains("host:owner"), "{err}");
+    }
+}

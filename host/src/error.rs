@@ -1,0 +1,108 @@
+//! The failures a user must be able to tell apart, and the exit codes they map to.
+//!
+//! A plugin that reports an error, a plugin that traps, a plugin that runs out of
+//! its budget and a bad input file are different problems with different fixes,
+//! so each has its own variant, message and `kind` in JSON output. A plan that a
+//! policy denies is not an error: commands report it and exit with
+//! [`EXIT_DENIED`].
+
+use std::process::ExitCode;
+
+/// Exit code of a run whose plan passed every deny rule.
+pub const EXIT_OK: u8 = 0;
+/// Exit code of a run whose plan a policy denied.
+pub const EXIT_DENIED: u8 = 1;
+/// Exit code of a run that failed for any other reason.
+pub const EXIT_ERROR: u8 = 2;
+
+/// A failure the user can act on, with the place it happened named in its message.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A config, facts, policy or plugin file is missing, unreadable or invalid.
+    #[error("{0}")]
+    BadInput(String),
+    /// The plugin ran and returned a `plan-error`.
+    #[error("plugin `{plugin}` could not make a plan: {message}")]
+    Plugin {
+        /// The plugin's file name.
+        plugin: String,
+        /// The plugin's own explanation.
+        message: String,
+    },
+    /// The plugin trapped: it panicked, overflowed its stack or hit `unreachable`.
+    #[error("plugin `{plugin}` crashed: {message}")]
+    PluginTrap {
+        /// The plugin's file name.
+        plugin: String,
+        /// What the runtime reported.
+        message: String,
+    },
+    /// The plugin ran out of time or memory.
+    #[error("plugin `{plugin}` exceeded its {budget} budget; {hint}")]
+    PluginBudget {
+        /// The plugin's file name.
+        plugin: String,
+        /// Which budget ran out, with its size.
+        budget: String,
+        /// What the user can do about it.
+        hint: String,
+    },
+    /// The plugin was built for another version of the plugin interface.
+    #[error(
+        "plugin `{plugin}` {found}, but this host speaks `{expected}`; rebuild the plugin against the `wit/` of this release"
+    )]
+    PluginInterface {
+        /// The plugin's file name.
+        plugin: String,
+        /// What the plugin provides instead.
+        found: String,
+        /// The interface this host expects.
+        expected: String,
+    },
+    /// The plugin returned a plan that breaks the interface's rules.
+    #[error("plugin `{plugin}` returned a malformed plan: {message}")]
+    MalformedPlan {
+        /// The plugin's file name.
+        plugin: String,
+        /// What is wrong, naming the region and resource.
+        message: String,
+    },
+    /// A policy rule failed to evaluate.
+    #[error("policy rule `{rule}` could not be evaluated: {message}")]
+    Policy {
+        /// The rule's id.
+        rule: String,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+impl Error {
+    /// The stable name of this failure's kind, as `kind` in JSON output.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::BadInput(_) => "bad-input",
+            Error::Plugin { .. } => "plugin-error",
+            Error::PluginTrap { .. } => "plugin-trap",
+            Error::PluginBudget { .. } => "plugin-budget",
+            Error::PluginInterface { .. } => "plugin-interface",
+            Error::MalformedPlan { .. } => "plugin-malformed-plan",
+            Error::Policy { .. } => "policy-error",
+        }
+    }
+}
+
+/// The kind of any error: the typed kind when one is in its chain, `internal` otherwise.
+pub fn kind_of(error: &anyhow::Error) -> &'static str {
+    error.chain().find_map(|cause| cause.downcast_ref::<Error>()).map_or("internal", Error::kind)
+}
+
+/// Shorthand for a [`Error::BadInput`] built from a formatted message.
+pub fn bad_input(message: impl Into<String>) -> anyhow::Error {
+    Error::BadInput(message.into()).into()
+}
+
+/// The process exit code for a command's outcome.
+pub fn exit_code(code: u8) -> ExitCode {
+    ExitCode::from(code)
+}

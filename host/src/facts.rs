@@ -1,0 +1,239 @@
+//! What the host knows about each region before planning: zones, the CIDRs in
+//! use, the Elastic IPs held and the Elastic IP quota.
+//!
+//! Offline runs read the same facts from a JSON file (`--facts FILE`), so CI can
+//! plan and validate without AWS credentials.
+
+use std::path::Path;
+
+use anyhow::Result;
+use ipnet::Ipv4Net;
+use serde::{Deserialize, Serialize};
+
+use crate::error::bad_input;
+use crate::regions;
+
+/// The version of the facts file format this host reads and writes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Facts for every enabled region of the account.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Facts {
+    /// The format version; must equal [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// One entry per enabled region.
+    pub regions: Vec<RegionFacts>,
+}
+
+/// Facts about one region.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RegionFacts {
+    /// The region code.
+    pub region: String,
+    /// Every zone EC2 lists, local and wavelength zones included.
+    pub zones: Vec<Zone>,
+    /// CIDR blocks of VPCs this managed set does not own.
+    #[serde(default)]
+    pub other_vpc_cidrs: Vec<Ipv4Net>,
+    /// This managed set's VPC in the region, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub existing: Option<ExistingVpc>,
+    /// Elastic IPs this managed set holds.
+    #[serde(default)]
+    pub elastic_ips: Vec<ElasticIp>,
+    /// Elastic IPs allocated in the region by anyone in the account; at least
+    /// `elastic_ips.len()`.
+    #[serde(default)]
+    pub elastic_ips_allocated: Option<u32>,
+    /// How many Elastic IPs the account may hold in the region.
+    pub elastic_ip_quota: u32,
+}
+
+/// One zone of a region.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Zone {
+    /// The zone name, such as `us-east-1a`.
+    pub name: String,
+    /// The zone ID, such as `use1-az4`.
+    pub zone_id: String,
+    /// The kind of zone.
+    pub zone_type: ZoneType,
+    /// Its state.
+    pub state: ZoneState,
+}
+
+/// The kind of an EC2 zone.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum ZoneType {
+    /// A regular availability zone.
+    AvailabilityZone,
+    /// A Local Zone.
+    LocalZone,
+    /// A Wavelength Zone.
+    WavelengthZone,
+    /// Anything else, such as an Outpost.
+    Other,
+}
+
+/// The state of an EC2 zone.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum ZoneState {
+    /// Accepts new resources.
+    Available,
+    /// Works, with a notice attached.
+    Information,
+    /// Degraded.
+    Impaired,
+    /// Accepts no new resources.
+    Unavailable,
+}
+
+/// The tier of a subnet.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "kebab-case")]
+pub enum Tier {
+    /// Routed to the internet gateway.
+    Public,
+    /// Routed to a NAT gateway.
+    Private,
+    /// No route out of the VPC.
+    Isolated,
+}
+
+/// The managed set's VPC as it exists.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ExistingVpc {
+    /// Its primary CIDR block.
+    pub cidr: Ipv4Net,
+    /// Its subnets.
+    #[serde(default)]
+    pub subnets: Vec<ExistingSubnet>,
+    /// The zones of the zonal NAT gateways it has.
+    #[serde(default)]
+    pub zonal_nat_zones: Vec<String>,
+}
+
+/// One of the managed set's subnets as it exists.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ExistingSubnet {
+    /// Its zone ID.
+    pub zone_id: String,
+    /// Its tier.
+    pub tier: Tier,
+    /// Its CIDR block.
+    pub cidr: Ipv4Net,
+}
+
+/// An Elastic IP held by the managed set.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ElasticIp {
+    /// The allocation ID.
+    pub allocation_id: String,
+    /// The public address.
+    pub public_ip: String,
+}
+
+impl Facts {
+    /// Reads and checks a facts file.
+    pub fn load(path: &Path) -> Result<Facts> {
+        let shown = path.display();
+        let text = std::fs::read_to_string(path)
+            .map_err(|err| bad_input(format!("cannot read facts `{shown}`: {err}")))?;
+        let mut deserializer = serde_json::Deserializer::from_str(&text);
+        let facts: Facts = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
+            bad_input(format!("facts `{shown}`: at `{}`: {}", err.path(), err.inner()))
+        })?;
+        facts.check().map_err(|message| bad_input(format!("facts `{shown}`: {message}")))?;
+        Ok(facts)
+    }
+
+    /// The facts of `region`, if the region is enabled.
+    pub fn region(&self, region: &str) -> Option<&RegionFacts> {
+        self.regions.iter().find(|facts| facts.region == region)
+    }
+
+    fn check(&self) -> std::result::Result<(), String> {
+        if self.schema_version != SCHEMA_VERSION {
+            return Err(format!(
+                "`schema_version` is {}, but this host reads version {SCHEMA_VERSION}",
+                self.schema_version
+            ));
+        }
+        for (index, region) in self.regions.iter().enumerate() {
+            if !regions::is_known(&region.region) {
+                return Err(format!("`regions[{index}]`: unknown region `{}`", region.region));
+            }
+            if self.regions[..index].iter().any(|seen| seen.region == region.region) {
+                return Err(format!("region `{}` is listed twice", region.region));
+            }
+            region.check().map_err(|message| format!("region `{}`: {message}", region.region))?;
+        }
+        Ok(())
+    }
+}
+
+impl RegionFacts {
+    fn check(&self) -> std::result::Result<(), String> {
+        for (index, zone) in self.zones.iter().enumerate() {
+            if zone.name.is_empty() || zone.zone_id.is_empty() {
+                return Err(format!("`zones[{index}]` needs a `name` and a `zone_id`"));
+            }
+            let earlier = &self.zones[..index];
+            if earlier.iter().any(|z| z.name == zone.name || z.zone_id == zone.zone_id) {
+                return Err(format!("zone `{}` (`{}`) is listed twice", zone.name, zone.zone_id));
+            }
+        }
+        Ok(())
+    }
+
+    /// Elastic IPs allocated in the region, by this set or anyone else.
+    pub fn elastic_ips_in_use(&self) -> u32 {
+        let held = u32::try_from(self.elastic_ips.len()).unwrap_or(u32::MAX);
+        self.elastic_ips_allocated.unwrap_or(held).max(held)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<Facts> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("facts.json");
+        std::fs::write(&path, text).unwrap();
+        Facts::load(&path)
+    }
+
+    #[test]
+    fn bad_zone_type_names_the_path() {
+        let text = r#"{"schema_version":1,"regions":[{"region":"us-east-1","elastic_ip_quota":5,
+            "zones":[{"name":"a","zone_id":"b","zone_type":"moon","state":"available"}]}]}"#;
+        let err = load(text).unwrap_err().to_string();
+        assert!(err.contains("regions[0].zones[0].zone_type"), "{err}");
+    }
+
+    #[test]
+    fn bad_cidr_names_the_path() {
+        let text = r#"{"schema_version":1,"regions":[{"region":"us-east-1","elastic_ip_quota":5,
+            "zones":[],"other_vpc_cidrs":["10.0.0.0/33"]}]}"#;
+        let err = load(text).unwrap_err().to_string();
+        assert!(err.contains("regions[0].other_vpc_cidrs[0]"), "{err}");
+    }
+
+    #[test]
+    fn duplicate_regions_and_unknown_versions_are_rejected() {
+        let region = r#"{"region":"us-east-1","elastic_ip_quota":5,"zones":[]}"#;
+        let twice = format!(r#"{{"schema_version":1,"regions":[{region},{region}]}}"#);
+        assert!(load(&twice).unwrap_err().to_string().contains("listed twice"));
+        let version = format!(r#"{{"schema_version":7,"regions":[{region}]}}"#);
+        assert!(load(&version).unwrap_err().to_string().contains("schema_version"));
+    }
+}

@@ -1,0 +1,56 @@
+//! `host`: creates, keeps and removes managed AWS VPCs for dstack, from plans
+//! that WebAssembly plugins make and CEL policies check.
+
+mod cli;
+mod cmd;
+mod config;
+mod error;
+mod facts;
+mod iam;
+mod pipeline;
+mod plan;
+mod plugin;
+mod policy;
+mod regions;
+mod report;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    init_logging(cli.verbose);
+    match cmd::execute(&cli.command) {
+        Ok(code) => error::exit_code(code),
+        Err(err) => {
+            let kind = error::kind_of(&err);
+            eprintln!("error: {err:#}");
+            if cmd::prints_json(&cli.command) {
+                println!("{}", report::error_json(kind, &format!("{err:#}")));
+            }
+            error::exit_code(error::EXIT_ERROR)
+        }
+    }
+}
+
+/// Logs go to stderr: warnings by default, more with `-v`, or as `RUST_LOG` says.
+fn init_logging(verbose: u8) {
+    let level = match verbose {
+        0 => "warn",
+        1 => "debug",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .with_ansi(
+            std::io::IsTerminal::is_terminal(&std::io::stderr())
+                && std::env::var_os("NO_COLOR").is_none(),
+        )
+        .init();
+}

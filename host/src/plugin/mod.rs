@@ -1,0 +1,161 @@
+//! The plugin runtime: every use of wasmtime lives behind this module.
+//!
+//! A plugin is a WebAssembly component implementing the `plugin` world of
+//! `wit/`. It runs with no files, network or environment, a fixed clock and
+//! fixed random bytes, so the same input always gives the same plan. Its
+//! memory is capped and its time bounded by epoch interruption; a trap, an
+//! exhausted budget, a wrong interface version and a malformed plan are each
+//! reported as their own [`Error`].
+
+mod cache;
+mod convert;
+mod sandbox;
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Result;
+use sha2::{Digest, Sha256};
+use wasmtime::component::{Component, Linker};
+use wasmtime::{Engine, Store};
+
+use crate::config::Config;
+use crate::error::{Error, bad_input};
+use crate::facts::Facts;
+use crate::plan::{self, Plan};
+use sandbox::State;
+
+mod bindings {
+    //! Types and glue generated from `wit/plugin.wit`.
+    wasmtime::component::bindgen!({ path: "../wit", world: "plugin" });
+}
+
+/// The export a plugin must provide.
+const PLANNER_EXPORT: &str = "host:vpc/planner@0.1.0";
+/// The export name without its version, to recognise other versions.
+const PLANNER_UNVERSIONED: &str = "host:vpc/planner";
+
+/// How much a plugin may use.
+#[derive(Debug, Clone, Copy)]
+pub struct Budget {
+    /// Most linear memory, in bytes.
+    pub memory: usize,
+    /// Most wall time for one call.
+    pub time: Duration,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Budget { memory: 256 << 20, time: Duration::from_secs(2) }
+    }
+}
+
+/// A compiled plugin, ready to plan.
+pub struct Plugin {
+    name: String,
+    engine: Engine,
+    component: Component,
+    linker: Linker<State>,
+    budget: Budget,
+}
+
+impl Plugin {
+    /// Loads the component at `path`, checking its SHA-256 against `pin` when
+    /// given, and compiling it or taking it from the on-disk cache.
+    pub fn load(path: &Path, pin: Option<&str>, budget: Budget) -> Result<Plugin> {
+        let name = file_name(path);
+        let wasm = std::fs::read(path)
+            .map_err(|err| bad_input(format!("cannot read plugin `{}`: {err}", path.display())))?;
+        let digest = hex(&Sha256::digest(&wasm));
+        if let Some(pin) = pin
+            && !pin.eq_ignore_ascii_case(&digest)
+        {
+            return Err(bad_input(format!(
+                "plugin `{}` has SHA-256 `{digest}`, not the pinned `{pin}`; refusing to run it",
+                path.display()
+            )));
+        }
+        let engine = sandbox::engine()?;
+        let component =
+            cache::component(&engine, &wasm, &digest, &cache::dir()).map_err(|err| {
+                bad_input(format!("plugin `{name}` is not a valid component: {err:#}"))
+            })?;
+        check_interface(&engine, &component, &name)?;
+        let linker = sandbox::linker(&engine)?;
+        Ok(Plugin { name, engine, component, linker, budget })
+    }
+
+    /// The plugin's file name, as messages show it.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Asks the plugin for a plan and checks the plan's structure.
+    pub fn plan(
+        &self,
+        config: &Config,
+        name: &str,
+        params: &[(String, String)],
+        facts: &Facts,
+    ) -> Result<Plan> {
+        let input = convert::config(config, name, params);
+        let region_facts = convert::facts(config, facts);
+        let mut store = Store::new(&self.engine, State::new(&self.name, self.budget));
+        store.limiter(|state| &mut state.limits);
+        store.set_epoch_deadline(1);
+        store.set_hostcall_fuel(self.budget.memory);
+        let instance = bindings::Plugin::instantiate(&mut store, &self.component, &self.linker)
+            .map_err(|err| self.failure(&store, err))?;
+        let deadline = sandbox::Deadline::start(&self.engine, self.budget.time);
+        let outcome = instance.host_vpc_planner().call_make_plan(&mut store, &input, &region_facts);
+        drop(deadline);
+        let returned = outcome.map_err(|err| self.failure(&store, err))?;
+        let wit_plan = returned.map_err(|err| Error::Plugin {
+            plugin: self.name.clone(),
+            message: convert::plan_error(err),
+        })?;
+        let malformed = |message| Error::MalformedPlan { plugin: self.name.clone(), message };
+        let plan = convert::plan(wit_plan).map_err(malformed)?;
+        plan::check(&plan, &config.regions, facts).map_err(malformed)?;
+        Ok(plan)
+    }
+
+    fn failure(&self, store: &Store<State>, err: wasmtime::Error) -> anyhow::Error {
+        sandbox::classify(&self.name, store.data(), self.budget, err).into()
+    }
+}
+
+fn check_interface(engine: &Engine, component: &Component, name: &str) -> Result<()> {
+    let exports: Vec<String> =
+        component.component_type().exports(engine).map(|(export, _)| export.to_string()).collect();
+    if exports.iter().any(|export| export == PLANNER_EXPORT) {
+        return Ok(());
+    }
+    let found = match exports.iter().find(|e| e.starts_with(PLANNER_UNVERSIONED)) {
+        Some(other) => format!("implements `{other}`"),
+        None => format!("exports no planner (it has {})", list_or_nothing(&exports)),
+    };
+    Err(Error::PluginInterface {
+        plugin: name.to_string(),
+        found,
+        expected: PLANNER_EXPORT.to_string(),
+    }
+    .into())
+}
+
+fn list_or_nothing(items: &[String]) -> String {
+    if items.is_empty() {
+        "no interface exports".to_string()
+    } else {
+        items.iter().map(|item| format!("`{item}`")).collect::<Vec<_>>().join(", ")
+    }
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into())
+}
+
+/// Lower-case hexadecimal of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}

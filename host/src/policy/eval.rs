@@ -1,0 +1,127 @@
+//! Evaluating rules against one input, each within a time budget.
+
+use std::sync::mpsc;
+use std::time::Duration;
+
+use anyhow::Result;
+use cel::objects::Value;
+use serde::Serialize;
+
+use super::{Action, Rule, Severity, cidr};
+use crate::error::Error;
+
+/// The values a rule sees, as JSON.
+#[derive(Debug, Clone, Default)]
+pub struct Input {
+    /// The config as the plugin saw it.
+    pub config: serde_json::Value,
+    /// The facts, with `regions` keyed by region code.
+    pub facts: serde_json::Value,
+    /// The plan.
+    pub plan: serde_json::Value,
+    /// The IAM actions of the policy `host permissions` prints for this config.
+    pub permissions: serde_json::Value,
+}
+
+/// What one rule found.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Outcome {
+    /// The rule's id.
+    pub rule: String,
+    /// Deny or warn.
+    pub action: Action,
+    /// The rule's severity.
+    pub severity: Severity,
+    /// What the rule requires.
+    pub message: String,
+    /// Longer help, when the rule has it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
+    /// Whether the plan complies.
+    pub passed: bool,
+    /// One entry per violation, naming region and resource; may be empty for a
+    /// rule that only says true or false.
+    pub violations: Vec<String>,
+}
+
+/// Evaluates every rule on `input`. A rule that fails to evaluate, yields the
+/// wrong type or takes longer than `budget` is an error naming it.
+pub fn evaluate(rules: &[Rule], input: &Input, budget: Duration) -> Result<Vec<Outcome>> {
+    let sources: Vec<String> = rules.iter().map(|rule| rule.expression.clone()).collect();
+    let input = input.clone();
+    let (send, receive) = mpsc::channel();
+    // The worker owns everything it touches, so a rule that overruns its budget
+    // can be abandoned: the command fails and the process exits.
+    std::thread::spawn(move || {
+        let context = match context(&input) {
+            Ok(context) => context,
+            Err(message) => return drop(send.send(Err(message))),
+        };
+        for source in sources {
+            if send.send(run(&source, &context)).is_err() {
+                return;
+            }
+        }
+    });
+    rules.iter().map(|rule| outcome(rule, receive.recv_timeout(budget), budget)).collect()
+}
+
+fn outcome(
+    rule: &Rule,
+    received: Result<Result<Vec<String>, String>, mpsc::RecvTimeoutError>,
+    budget: Duration,
+) -> Result<Outcome> {
+    let failure = |message: String| Error::Policy { rule: rule.id.clone(), message };
+    let violations = match received {
+        Ok(result) => result.map_err(failure)?,
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            return Err(failure(format!("it ran longer than {} ms", budget.as_millis())).into());
+        }
+        Err(mpsc::RecvTimeoutError::Disconnected) => {
+            return Err(failure("the evaluator stopped unexpectedly".to_string()).into());
+        }
+    };
+    Ok(Outcome {
+        rule: rule.id.clone(),
+        action: rule.action,
+        severity: rule.severity,
+        message: rule.message.clone(),
+        help: rule.help.clone(),
+        passed: violations.is_empty(),
+        violations: violations.into_iter().filter(|v| !v.is_empty()).collect(),
+    })
+}
+
+fn context(input: &Input) -> Result<cel::Context<'static, 'static>, String> {
+    let mut context = cel::Context::with_env(super::env());
+    cidr::register(&mut context).map_err(|err| err.to_string())?;
+    let variables = [
+        ("config", &input.config),
+        ("facts", &input.facts),
+        ("plan", &input.plan),
+        ("permissions", &input.permissions),
+    ];
+    for (name, value) in variables {
+        let value = cel::to_value(value).map_err(|err| format!("cannot pass `{name}`: {err}"))?;
+        context.add_variable_from_value(name, value);
+    }
+    Ok(context)
+}
+
+/// Runs one expression: `Ok(vec![])` when it complies, one entry per violation
+/// otherwise (a single empty entry for a plain `false`).
+fn run(source: &str, context: &cel::Context<'_, '_>) -> Result<Vec<String>, String> {
+    let program = super::env().compile(source).map_err(|err| err.to_string())?;
+    match program.execute(context).map_err(|err| err.to_string())? {
+        Value::Bool(true) => Ok(Vec::new()),
+        Value::Bool(false) => Ok(vec![String::new()]),
+        Value::List(items) => items
+            .iter()
+            .map(|item| match item {
+                Value::String(text) => Ok(text.to_string()),
+                other => Err(format!("its list holds {other:?}, not only strings")),
+            })
+            .collect(),
+        other => Err(format!("it yields {other:?}, not a bool or a list of strings")),
+    }
+}

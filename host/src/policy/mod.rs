@@ -1,0 +1,205 @@
+//! The policy model: packs of CEL rules that judge a plan before anything acts on it.
+//!
+//! A pack is a directory of YAML files, each holding `rules`. A rule has a stable
+//! `id`, a `severity`, an `action` (`deny` stops the run, `warn` only reports), a
+//! `message`, a CEL `expression` over `config`, `facts`, `plan` and
+//! `permissions`, and inline `tests`. The expression yields `true` when the plan
+//! complies, or a list of strings, one per violation (empty when it complies),
+//! each naming the region and resource at fault.
+
+mod cidr;
+mod eval;
+mod inline;
+mod references;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Result;
+use serde::{Deserialize, Serialize};
+
+use crate::error::bad_input;
+pub use eval::{Input, Outcome, evaluate};
+pub use inline::run_tests;
+
+/// The default pack, compiled into the binary from `policies/`.
+const DEFAULT_PACK: &[(&str, &str)] = &[
+    ("policies/network.yaml", include_str!("../../../policies/network.yaml")),
+    ("policies/nat.yaml", include_str!("../../../policies/nat.yaml")),
+    ("policies/access.yaml", include_str!("../../../policies/access.yaml")),
+];
+
+/// What happens when a rule finds a violation.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    /// The plan is refused and the command exits with code 1.
+    Deny,
+    /// The violation is reported; the plan may still be applied.
+    Warn,
+}
+
+/// How much a violation matters, for sorting and for reports.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Breaks workloads or the account.
+    Critical,
+    /// Likely breaks workloads.
+    High,
+    /// Costs money, resilience or future options.
+    Medium,
+    /// Worth knowing.
+    Low,
+}
+
+/// One rule of a pack.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    /// Stable identifier, such as `nat-covers-private-subnets`.
+    pub id: String,
+    /// How much a violation matters.
+    pub severity: Severity,
+    /// Deny or warn.
+    pub action: Action,
+    /// One line saying what the rule requires.
+    pub message: String,
+    /// Longer help: why the rule exists and how to comply.
+    #[serde(default)]
+    pub help: Option<String>,
+    /// The CEL expression.
+    pub expression: String,
+    /// Inline tests.
+    #[serde(default)]
+    pub tests: Vec<RuleTest>,
+    /// The file the rule came from.
+    #[serde(skip)]
+    pub source: PathBuf,
+}
+
+/// An inline test: an input and whether the rule should pass on it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleTest {
+    /// What the test shows.
+    pub name: String,
+    /// Values for `config`, `facts`, `plan` and `permissions`; any left out are empty.
+    #[serde(default)]
+    pub input: serde_json::Map<String, serde_json::Value>,
+    /// The expected outcome.
+    pub expect: Expect,
+}
+
+/// The outcome an inline test expects.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Expect {
+    /// The rule finds no violation.
+    Pass,
+    /// The rule finds at least one violation.
+    Fail,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PolicyFile {
+    rules: Vec<Rule>,
+}
+
+/// A loaded, checked set of rules.
+#[derive(Debug, Clone, Default)]
+pub struct Pack {
+    /// The rules, in file order.
+    pub rules: Vec<Rule>,
+}
+
+impl Pack {
+    /// The pack built into the binary.
+    pub fn default_pack() -> Result<Pack> {
+        let mut pack = Pack::default();
+        for (name, text) in DEFAULT_PACK {
+            pack.add_file(Path::new(name), text)?;
+        }
+        Ok(pack)
+    }
+
+    /// Adds every `.yaml` and `.yml` file of `dir`, in name order.
+    pub fn add_dir(&mut self, dir: &Path) -> Result<()> {
+        let shown = dir.display();
+        let entries = std::fs::read_dir(dir)
+            .map_err(|err| bad_input(format!("cannot read policy directory `{shown}`: {err}")))?;
+        let mut files: Vec<PathBuf> = entries
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .filter(|path| path.extension().is_some_and(|ext| ext == "yaml" || ext == "yml"))
+            .collect();
+        files.sort();
+        if files.is_empty() {
+            return Err(bad_input(format!("policy directory `{shown}` holds no .yaml files")));
+        }
+        for file in files {
+            let text = std::fs::read_to_string(&file).map_err(|err| {
+                bad_input(format!("cannot read policy file `{}`: {err}", file.display()))
+            })?;
+            self.add_file(&file, &text)?;
+        }
+        Ok(())
+    }
+
+    /// Parses one policy file and checks each rule before adding it.
+    pub fn add_file(&mut self, path: &Path, text: &str) -> Result<()> {
+        let shown = path.display();
+        let file: PolicyFile = serde_norway::from_str(text)
+            .map_err(|err| bad_input(format!("policy file `{shown}`: {err}")))?;
+        for mut rule in file.rules {
+            rule.source = path.to_path_buf();
+            if let Some(seen) = self.rules.iter().find(|seen| seen.id == rule.id) {
+                return Err(bad_input(format!(
+                    "policy file `{shown}`: rule id `{}` is already used in `{}`",
+                    rule.id,
+                    seen.source.display()
+                )));
+            }
+            check_rule(&rule).map_err(|message| {
+                bad_input(format!("policy file `{shown}`: rule `{}`: {message}", rule.id))
+            })?;
+            self.rules.push(rule);
+        }
+        Ok(())
+    }
+}
+
+/// The CEL environment rules run in: the standard library plus the `lists`
+/// (`flatten`, `distinct`, `sort`, ...) and `strings` (`join`, `split`, ...)
+/// extensions.
+pub fn env() -> Arc<cel::Env> {
+    let mut env = cel::Env::stdlib();
+    let extended = env
+        .add_extension(cel::extensions::lists)
+        .and_then(|()| env.add_extension(cel::extensions::strings));
+    debug_assert!(extended.is_ok(), "the CEL extensions declare disjoint functions");
+    Arc::new(env)
+}
+
+fn check_rule(rule: &Rule) -> Result<(), String> {
+    let id_ok = !rule.id.is_empty()
+        && rule.id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if !id_ok {
+        return Err("ids use lowercase letters, digits and `-`".to_string());
+    }
+    let env = env();
+    let program = env
+        .compile(&rule.expression)
+        .map_err(|err| format!("the expression does not parse: {err}"))?;
+    let (variables, functions) = references::unknown(program.expression(), &env);
+    if let Some(variable) = variables.first() {
+        return Err(format!(
+            "unknown variable `{variable}`; rules can read {}",
+            references::VARIABLES.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    if let Some(function) = functions.first() {
+        return Err(format!("unknown function `{function}`"));
+    }
+    Ok(())
+}

@@ -1,0 +1,62 @@
+//! SARIF 2.1.0 for code scanning, built with `serde-sarif`.
+
+use anyhow::Result;
+use serde_sarif::sarif::{
+    ArtifactLocation, Location, Message, MultiformatMessageString, PhysicalLocation, Region,
+    ReportingDescriptor, Result as SarifResult, ResultLevel, Run, Sarif, Tool, ToolComponent,
+};
+
+use super::{config_uri, findings};
+use crate::pipeline::Checked;
+use crate::policy::{Action, Outcome};
+
+const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+
+/// The policy results as a SARIF log with one run: every rule as a reporting
+/// descriptor, every finding as a result located in the config file.
+pub fn sarif(checked: &Checked) -> Result<String> {
+    let rules: Vec<ReportingDescriptor> = checked.outcomes.iter().map(descriptor).collect();
+    let driver = ToolComponent::builder()
+        .name("host")
+        .version(env!("CARGO_PKG_VERSION"))
+        .rules(rules)
+        .build();
+    let uri = config_uri(checked);
+    let results: Vec<SarifResult> = checked
+        .outcomes
+        .iter()
+        .filter(|o| !o.passed)
+        .flat_map(|o| findings(o).into_iter().map(move |text| (o, text)))
+        .map(|(outcome, text)| result(outcome, text, &uri))
+        .collect();
+    let run = Run::builder().tool(Tool::builder().driver(driver).build()).results(results).build();
+    let log = Sarif::builder().schema(SCHEMA).version("2.1.0").runs(vec![run]).build();
+    Ok(serde_json::to_string_pretty(&log)?)
+}
+
+fn descriptor(outcome: &Outcome) -> ReportingDescriptor {
+    let text = |text: &str| MultiformatMessageString::builder().text(text).build();
+    let mut descriptor = ReportingDescriptor::builder()
+        .id(outcome.rule.clone())
+        .short_description(text(&outcome.message))
+        .build();
+    descriptor.help = outcome.help.as_deref().map(text);
+    descriptor
+}
+
+fn result(outcome: &Outcome, text: String, uri: &str) -> SarifResult {
+    let level = match outcome.action {
+        Action::Deny => ResultLevel::Error,
+        Action::Warn => ResultLevel::Warning,
+    };
+    let physical = PhysicalLocation::builder()
+        .artifact_location(ArtifactLocation::builder().uri(uri).build())
+        .region(Region::builder().start_line(1).build())
+        .build();
+    SarifResult::builder()
+        .rule_id(outcome.rule.clone())
+        .level(level)
+        .message(Message::builder().text(text).build())
+        .locations(vec![Location::builder().physical_location(physical).build()])
+        .build()
+}

@@ -1,0 +1,163 @@
+//! The plugin sandbox: hostile plugins fail with the right kind of error under a
+//! small budget, and nothing else is trusted without checking.
+
+use super::*;
+
+/// Runs the hostile plugin in `mode` with `extra` arguments; returns the
+/// process output, after checking that it failed with exit code 2 and printed
+/// a JSON error.
+fn hostile(mode: &str, extra: &[&str]) -> (String, String) {
+    let mode = format!("mode={mode}");
+    let mut args = vec!["--set", mode.as_str(), "--output", "json"];
+    args.extend_from_slice(extra);
+    let output = plan_seed("hostile", &args);
+    assert_exit(&output, 2);
+    let error = &json(&output)["error"];
+    (error["kind"].as_str().unwrap().to_string(), error["message"].as_str().unwrap().to_string())
+}
+
+#[test]
+fn a_well_behaved_plugin_passes_through_the_same_runtime() {
+    let output = plan_seed("hostile", &["--set", "mode=ok", "--no-default-policies", "-v"]);
+    assert_exit(&output, 0);
+    assert!(
+        stderr(&output).contains("hostile plugin in ok mode"),
+        "the plugin's log reaches stderr"
+    );
+}
+
+#[test]
+fn an_infinite_loop_exhausts_the_time_budget() {
+    let (kind, message) = hostile("loop", &["--plugin-timeout", "300ms"]);
+    assert_eq!(kind, "plugin-budget");
+    assert!(message.contains("hostile.wasm") && message.contains("time (300 ms)"), "{message}");
+}
+
+#[test]
+fn allocating_past_the_cap_exhausts_the_memory_budget() {
+    let (kind, message) = hostile("alloc", &["--plugin-memory", "32"]);
+    assert_eq!(kind, "plugin-budget");
+    assert!(message.contains("memory (32 MiB)"), "{message}");
+}
+
+#[test]
+fn unbounded_recursion_is_a_trap() {
+    let (kind, message) = hostile("recurse", &[]);
+    assert_eq!(kind, "plugin-trap");
+    assert!(message.contains("hostile.wasm") && message.contains("crashed"), "{message}");
+}
+
+#[test]
+fn a_returned_plan_error_is_the_plugins_own_error() {
+    let (kind, message) = hostile("error", &[]);
+    assert_eq!(kind, "plugin-error");
+    assert!(message.contains("mode `error` always fails"), "{message}");
+}
+
+#[test]
+fn malformed_plans_are_rejected_naming_what_is_wrong() {
+    let cases = [
+        ("bad-cidr", "10.0.0.0/33"),
+        ("outside-vpc", "is outside the VPC"),
+        ("overlap", "overlap"),
+        ("unknown-az", "moon-1a"),
+        ("extra-region", "`xx-fake-1` was not asked for"),
+    ];
+    for (mode, expected) in cases {
+        let (kind, message) = hostile(mode, &[]);
+        assert_eq!(kind, "plugin-malformed-plan", "{mode}: {message}");
+        assert!(
+            message.contains("hostile.wasm") && message.contains(expected),
+            "{mode}: {message}"
+        );
+    }
+}
+
+#[test]
+fn oversized_plans_fail_cleanly() {
+    let (kind, message) = hostile("huge-string", &[]);
+    assert_eq!(kind, "plugin-malformed-plan", "{message}");
+    assert!(message.contains("VPC name") && message.len() < 1_000, "{message}");
+    let (kind, message) = hostile("many-subnets", &["--plugin-memory", "64"]);
+    assert_eq!(kind, "plugin-budget", "{message}");
+    assert!(message.len() < 1_000, "{message}");
+}
+
+#[test]
+fn a_plugin_for_another_interface_version_is_refused() {
+    let output = plan_seed("wrong_version", &["--output", "json"]);
+    assert_exit(&output, 2);
+    let error = &json(&output)["error"];
+    assert_eq!(error["kind"], "plugin-interface");
+    let message = error["message"].as_str().unwrap();
+    assert!(
+        message.contains("host:vpc/planner@0.0.1") && message.contains("host:vpc/planner@0.1.0"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_pinned_digest_must_match() {
+    let wasm = std::fs::read(plugin("standard_vpc")).unwrap();
+    let digest: String = sha256_hex(&wasm);
+    assert_exit(&plan_seed("standard_vpc", &["--plugin-sha256", &digest]), 0);
+    let wrong = "0".repeat(64);
+    let output = plan_seed("standard_vpc", &["--plugin-sha256", &wrong, "--output", "json"]);
+    assert_exit(&output, 2);
+    assert_eq!(json(&output)["error"]["kind"], "bad-input");
+    assert!(stderr(&output).contains(&digest), "{}", stderr(&output));
+}
+
+#[test]
+fn a_file_that_is_not_a_component_is_bad_input() {
+    let output = host(&[
+        "plan",
+        "--config",
+        "tests/fixtures/seed.yml",
+        "--facts",
+        "tests/fixtures/facts.json",
+        "--plugin",
+        "tests/fixtures/facts.json",
+    ]);
+    assert_exit(&output, 2);
+    assert!(
+        stderr(&output).contains("facts.json` is not a valid component"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn the_compiled_plugin_is_cached_and_reused() {
+    let cache = tempfile::tempdir().unwrap();
+    let run = || {
+        Command::new(env!("CARGO_BIN_EXE_host"))
+            .args([
+                "plan",
+                "--config",
+                "tests/fixtures/seed.yml",
+                "--facts",
+                "tests/fixtures/facts.json",
+                "-v",
+            ])
+            .arg("--plugin")
+            .arg(plugin("standard_vpc"))
+            .current_dir(root())
+            .env("HOST_CACHE_DIR", cache.path())
+            .output()
+            .unwrap()
+    };
+    let first = run();
+    assert_exit(&first, 0);
+    assert!(!stderr(&first).contains("taken from the cache"));
+    assert_eq!(std::fs::read_dir(cache.path()).unwrap().count(), 1);
+    let second = run();
+    assert_exit(&second, 0);
+    assert!(stderr(&second).contains("taken from the cache"), "{}", stderr(&second));
+    assert_eq!(first.stdout, second.stdout);
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
