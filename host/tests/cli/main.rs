@@ -35,9 +35,13 @@ pub fn plugin(name: &str) -> PathBuf {
     path
 }
 
-/// Runs the host binary in the repository root with a shared plugin cache.
+/// Runs the host binary in the repository root with a plugin cache shared by the tests.
 pub fn host(args: &[&str]) -> Output {
-    let cache = root().join("target/test-plugin-cache");
+    host_in(&root().join("target/test-plugin-cache"), args)
+}
+
+/// Runs the host binary in the repository root with the plugin cache in `cache`.
+pub fn host_in(cache: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_host"))
         .args(args)
         .current_dir(root())
@@ -47,20 +51,25 @@ pub fn host(args: &[&str]) -> Output {
         .expect("the host binary runs")
 }
 
-/// `host plan` on the seed config and fixture facts with `extra` arguments.
-pub fn plan_seed(plugin_name: &str, extra: &[&str]) -> Output {
+/// The seed config: three regions, `public_ips: false`.
+pub const SEED: &str = "tests/fixtures/seed.yml";
+
+/// The fixture facts of 17 regions.
+pub const FACTS: &str = "tests/fixtures/facts.json";
+
+/// `host plan` with the plugin `plugin_name` on `config` and `facts`, plus `extra` arguments.
+pub fn plan_with(config: &Path, facts: &str, plugin_name: &str, extra: &[&str]) -> Output {
     let plugin = plugin(plugin_name);
-    let mut args = vec![
-        "plan",
-        "--config",
-        "tests/fixtures/seed.yml",
-        "--facts",
-        "tests/fixtures/facts.json",
-        "--plugin",
-        plugin.to_str().unwrap(),
-    ];
+    let config = config.to_str().unwrap();
+    let mut args = vec!["plan", "--config", config, "--facts", facts];
+    args.extend_from_slice(&["--plugin", plugin.to_str().unwrap()]);
     args.extend_from_slice(extra);
     host(&args)
+}
+
+/// `host plan` on the seed config and the fixture facts.
+pub fn plan_seed(plugin_name: &str, extra: &[&str]) -> Output {
+    plan_with(Path::new(SEED), FACTS, plugin_name, extra)
 }
 
 /// Stdout as text.

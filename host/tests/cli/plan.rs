@@ -86,17 +86,7 @@ fn adding_regions_never_changes_an_existing_regions_cidrs() {
     let (_dir, config) = temp_config(
         "type: aws\npublic_ips: false\nregions: [ap-south-1, us-east-1, eu-west-1, eu-north-1, sa-east-1, us-west-2]\n",
     );
-    let six = cidrs(&host(&[
-        "plan",
-        "--config",
-        config.to_str().unwrap(),
-        "--facts",
-        "tests/fixtures/facts.json",
-        "--plugin",
-        plugin("standard_vpc").to_str().unwrap(),
-        "--output",
-        "json",
-    ]));
+    let six = cidrs(&plan_with(&config, FACTS, "standard_vpc", &["--output", "json"]));
     assert!(six.len() > three.len());
     for (key, cidr) in &three {
         assert_eq!(six.get(key), Some(cidr), "{key} moved");
@@ -109,17 +99,12 @@ fn adding_regions_never_changes_an_existing_regions_cidrs() {
 #[test]
 fn adding_a_zone_never_moves_an_existing_subnet() {
     let before = cidrs(&plan_seed("standard_vpc", &["--output", "json"]));
-    let after = cidrs(&host(&[
-        "plan",
-        "--config",
-        "tests/fixtures/seed.yml",
-        "--facts",
+    let after = cidrs(&plan_with(
+        Path::new("tests/fixtures/seed.yml"),
         "tests/fixtures/facts-more-azs.json",
-        "--plugin",
-        plugin("standard_vpc").to_str().unwrap(),
-        "--output",
-        "json",
-    ]));
+        "standard_vpc",
+        &["--output", "json"],
+    ));
     assert_eq!(after.len(), before.len() + 2, "eu-north-1 gains a public and a private subnet");
     for (key, cidr) in &before {
         assert_eq!(after.get(key), Some(cidr), "{key} moved");
@@ -154,21 +139,10 @@ fn nat_none_is_denied_naming_the_rule_and_regions() {
 fn public_only_and_private_without_nat_are_accepted_with_public_ips() {
     let (_dir, config) =
         temp_config("type: aws\npublic_ips: true\nregions: [us-east-1, us-west-2]\n");
-    let wasm = plugin("standard_vpc");
     let run = |extra: &[&str]| {
-        let mut args = vec![
-            "plan",
-            "--config",
-            config.to_str().unwrap(),
-            "--facts",
-            "tests/fixtures/facts.json",
-            "--plugin",
-            wasm.to_str().unwrap(),
-            "--output",
-            "json",
-        ];
+        let mut args = vec!["--output", "json"];
         args.extend_from_slice(extra);
-        host(&args)
+        plan_with(&config, FACTS, "standard_vpc", &args)
     };
     let public_only = run(&[]);
     assert_exit(&public_only, 0);
@@ -183,17 +157,7 @@ fn public_only_and_private_without_nat_are_accepted_with_public_ips() {
 #[test]
 fn a_bad_config_exits_2_naming_the_key_and_line() {
     let (_dir, config) = temp_config("type: aws\npublic_ips: false\nregion: [us-east-1]\n");
-    let output = host(&[
-        "plan",
-        "--config",
-        config.to_str().unwrap(),
-        "--facts",
-        "tests/fixtures/facts.json",
-        "--plugin",
-        plugin("standard_vpc").to_str().unwrap(),
-        "--output",
-        "json",
-    ]);
+    let output = plan_with(&config, FACTS, "standard_vpc", &["--output", "json"]);
     assert_exit(&output, 2);
     let message = stderr(&output);
     assert!(message.contains("region") && message.contains("line 3"), "{message}");
@@ -203,15 +167,7 @@ fn a_bad_config_exits_2_naming_the_key_and_line() {
 #[test]
 fn an_unknown_region_exits_2_naming_it() {
     let (_dir, config) = temp_config("type: aws\nregions:\n  - us-east-1\n  - eu-nowhere-1\n");
-    let output = host(&[
-        "plan",
-        "--config",
-        config.to_str().unwrap(),
-        "--facts",
-        "tests/fixtures/facts.json",
-        "--plugin",
-        plugin("standard_vpc").to_str().unwrap(),
-    ]);
+    let output = plan_with(&config, FACTS, "standard_vpc", &[]);
     assert_exit(&output, 2);
     let message = stderr(&output);
     assert!(message.contains("`eu-nowhere-1`") && message.contains("line 4"), "{message}");
@@ -221,17 +177,7 @@ fn an_unknown_region_exits_2_naming_it() {
 fn a_region_missing_from_the_facts_is_skipped_with_a_warning() {
     let (_dir, config) =
         temp_config("type: aws\npublic_ips: false\nregions: [us-east-1, af-south-1]\n");
-    let output = host(&[
-        "plan",
-        "--config",
-        config.to_str().unwrap(),
-        "--facts",
-        "tests/fixtures/facts.json",
-        "--plugin",
-        plugin("standard_vpc").to_str().unwrap(),
-        "--output",
-        "json",
-    ]);
+    let output = plan_with(&config, FACTS, "standard_vpc", &["--output", "json"]);
     assert_exit(&output, 0);
     assert!(stderr(&output).contains("`af-south-1` is not enabled"), "{}", stderr(&output));
     let plan = json(&output);
@@ -242,17 +188,7 @@ fn a_region_missing_from_the_facts_is_skipped_with_a_warning() {
 #[test]
 fn empty_regions_plan_nothing() {
     let (_dir, config) = temp_config("type: aws\nregions: []\n");
-    let output = host(&[
-        "plan",
-        "--config",
-        config.to_str().unwrap(),
-        "--facts",
-        "tests/fixtures/facts.json",
-        "--plugin",
-        plugin("standard_vpc").to_str().unwrap(),
-        "--output",
-        "json",
-    ]);
+    let output = plan_with(&config, FACTS, "standard_vpc", &["--output", "json"]);
     assert_exit(&output, 0);
     assert_eq!(json(&output)["plan"]["regions"], serde_json::json!([]));
 }

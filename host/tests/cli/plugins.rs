@@ -110,15 +110,7 @@ fn a_pinned_digest_must_match() {
 
 #[test]
 fn a_file_that_is_not_a_component_is_bad_input() {
-    let output = host(&[
-        "plan",
-        "--config",
-        "tests/fixtures/seed.yml",
-        "--facts",
-        "tests/fixtures/facts.json",
-        "--plugin",
-        "tests/fixtures/facts.json",
-    ]);
+    let output = host(&["plan", "--config", SEED, "--facts", FACTS, "--plugin", FACTS]);
     assert_exit(&output, 2);
     assert!(
         stderr(&output).contains("facts.json` is not a valid component"),
@@ -130,23 +122,10 @@ fn a_file_that_is_not_a_component_is_bad_input() {
 #[test]
 fn the_compiled_plugin_is_cached_and_reused() {
     let cache = tempfile::tempdir().unwrap();
-    let run = || {
-        Command::new(env!("CARGO_BIN_EXE_host"))
-            .args([
-                "plan",
-                "--config",
-                "tests/fixtures/seed.yml",
-                "--facts",
-                "tests/fixtures/facts.json",
-                "-v",
-            ])
-            .arg("--plugin")
-            .arg(plugin("standard_vpc"))
-            .current_dir(root())
-            .env("HOST_CACHE_DIR", cache.path())
-            .output()
-            .unwrap()
-    };
+    let plugin = plugin("standard_vpc");
+    let args =
+        ["plan", "--config", SEED, "--facts", FACTS, "-v", "--plugin", plugin.to_str().unwrap()];
+    let run = || host_in(cache.path(), &args);
     let first = run();
     assert_exit(&first, 0);
     assert!(!stderr(&first).contains("taken from the cache"));
@@ -160,4 +139,16 @@ fn the_compiled_plugin_is_cached_and_reused() {
 fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
     sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[test]
+fn a_plugin_sees_no_environment_files_clock_or_randomness() {
+    let probe = || {
+        let output = plan_seed("hostile", &["--set", "mode=sandbox", "--output", "json"]);
+        assert_exit(&output, 2);
+        json(&output)["error"]["message"].as_str().unwrap().to_string()
+    };
+    let first = probe();
+    assert!(first.contains("env=0 args=0 root=denied clock=0 random="), "{first}");
+    assert_eq!(first, probe(), "randomness is fixed, so every run sees the same");
 }

@@ -15,6 +15,8 @@
 //! - `error`: returns a plan error.
 //! - `huge-string`: the first region's VPC name is 100 MB long.
 //! - `many-subnets`: the first region has one million subnets.
+//! - `sandbox`: probes what the sandbox lets through (environment, files, clock,
+//!   randomness) and reports it as an `other` plan error.
 //!
 //! Any other mode, or no mode at all, is answered with `invalid-parameter`.
 
@@ -91,11 +93,31 @@ impl Guest for Hostile {
                 region.vpc.name = "x".repeat(100_000_000);
             }),
             "many-subnets" => with_first_region(&config, &facts, many_subnets),
+            "sandbox" => Err(PlanError::Other(probe_sandbox())),
             other => Err(PlanError::InvalidParameter(format!(
                 "unknown mode `{other}` for parameter `mode`"
             ))),
         }
     }
+}
+
+/// What the plugin can see of the world outside its sandbox, as one line.
+fn probe_sandbox() -> String {
+    use std::hash::BuildHasher;
+
+    let variables = std::env::vars().count();
+    let arguments = std::env::args().count();
+    let files = match std::fs::read_dir("/") {
+        Ok(entries) => format!("{} entries", entries.count()),
+        Err(_) => "denied".to_owned(),
+    };
+    let clock = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs());
+    let random = std::collections::hash_map::RandomState::new().hash_one(42_u64);
+    format!(
+        "sandbox: env={variables} args={arguments} root={files} clock={clock} random={random:016x}"
+    )
 }
 
 /// A zone picked for a subnet.
