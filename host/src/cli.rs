@@ -24,7 +24,7 @@ pub struct Cli {
 pub enum Command {
     /// Plan the managed VPCs for a config and check the plan against the policies.
     #[command(
-        after_help = "Example:\n  host plan --config tests/fixtures/seed.yml \\\n    --plugin target/wasm32-wasip2/release/standard_vpc.wasm \\\n    --facts tests/fixtures/facts.json --set nat=per-az"
+        after_help = "Example:\n  host plan --config tests/fixtures/seed.yml \\\n    --plugin target/wasm32-wasip2/release/standard_vpc.wasm \\\n    --facts tests/fixtures/facts.json --set nat=single"
     )]
     Plan(PlanCommand),
     /// Check a plan against the policies and report only the results, for CI.

@@ -7,58 +7,18 @@
 //! subnet's place depends only on its zone ID and tier, so adding a zone moves nothing.
 
 use ipnet::Ipv4Net;
-
-use crate::bindings::host::vpc::types::{PlanError, Tier};
-use crate::zones::Az;
-
-/// Extra prefix bits that split a block into its eight zone parts.
-const ZONE_BITS: u8 = 3;
-
-/// The smallest subnet EC2 accepts is a `/28`.
-const LONGEST_PREFIX: u8 = 28;
-
-/// Parses the VPC CIDR of `region` into a network.
-pub fn vpc(region: &str, cidr: &str) -> Result<Ipv4Net, PlanError> {
-    cidr.parse::<Ipv4Net>().map(|net| net.trunc()).map_err(|_| {
-        PlanError::Other(format!(
-            "the VPC of region `{region}` has CIDR `{cidr}`, which is not IPv4"
-        ))
-    })
-}
+use vpc_plugin_kit::cidr::{self, Block};
+use vpc_plugin_kit::types::{PlanError, Tier};
+use vpc_plugin_kit::zones::Az;
 
 /// The CIDR of the `tier` subnet of `az`, in the VPC `vpc` of `region`.
 pub fn subnet(region: &str, vpc: Ipv4Net, az: &Az, tier: Tier) -> Result<Ipv4Net, PlanError> {
-    let slot = zone_slot(region, az)?;
-    let (block_len, block) = match tier {
-        Tier::Public => (vpc.prefix_len() + 2, 0),
-        Tier::Isolated => (vpc.prefix_len() + 2, 1),
-        Tier::Private => (vpc.prefix_len() + 1, 1),
+    let block = match tier {
+        Tier::Public => Block { bits: 2, index: 0 },
+        Tier::Isolated => Block { bits: 2, index: 1 },
+        Tier::Private => Block { bits: 1, index: 1 },
     };
-    let part_len = block_len + ZONE_BITS;
-    if part_len > LONGEST_PREFIX {
-        return Err(PlanError::AddressSpaceExhausted(format!(
-            "the VPC `{vpc}` of region `{region}` is too small to hold a /{part_len} subnet per \
-             zone and tier"
-        )));
-    }
-    Ok(nth(nth(vpc, block_len, block), part_len, slot))
-}
-
-/// The part of each block that zone `az` owns: its zone ID number minus one.
-fn zone_slot(region: &str, az: &Az) -> Result<usize, PlanError> {
-    match az.number {
-        1..=8 => Ok(az.number as usize - 1),
-        _ => Err(PlanError::AddressSpaceExhausted(format!(
-            "zone `{}` (`{}`) of region `{region}` is past the 8 zones a VPC has room for",
-            az.name, az.id
-        ))),
-    }
-}
-
-/// The `index`-th `/len` network inside `net`; callers keep both within range.
-fn nth(net: Ipv4Net, len: u8, index: usize) -> Ipv4Net {
-    let mut parts = net.subnets(len).expect("the caller checked the prefix length");
-    parts.nth(index).expect("the caller checked the index")
+    cidr::subnet(region, vpc, block, az)
 }
 
 #[cfg(test)]
@@ -67,7 +27,7 @@ mod tests {
 
     fn carve(vpc_cidr: &str, number: u32, tier: Tier) -> Result<String, PlanError> {
         let az = Az { name: "zone".into(), id: format!("use1-az{number}"), number };
-        subnet("us-east-1", vpc("us-east-1", vpc_cidr)?, &az, tier).map(|net| net.to_string())
+        subnet("us-east-1", cidr::vpc("us-east-1", vpc_cidr)?, &az, tier).map(|net| net.to_string())
     }
 
     #[test]

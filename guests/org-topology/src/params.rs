@@ -1,8 +1,7 @@
 //! The plugin parameters: the org-wide CIDR table and the optional NAT zones.
 
 use ipnet::Ipv4Net;
-
-use crate::bindings::host::vpc::types::{Pair, PlanError};
+use vpc_plugin_kit::types::{Pair, PlanError};
 
 /// Every parameter this plugin knows.
 const KNOWN: &str = "`cidrs`, `nat_zone`";

@@ -1,29 +1,11 @@
 //! The whole plan: every configured region that has facts, and the IAM actions they need.
 
-use crate::bindings::host::vpc::types::{
-    Config, LogLevel, Pair, Plan, PlanError, RegionFacts, RegionPlan,
-};
+use vpc_plugin_kit::types::{Config, Pair, Plan, PlanError, RegionFacts};
+use vpc_plugin_kit::{Outcome, regions};
+
 use crate::iam;
 use crate::params::Params;
 use crate::region::{self, Shape};
-
-/// A plan with the decisions worth logging on the way to it.
-#[derive(Debug, Clone)]
-pub struct Outcome {
-    /// The plan for the host.
-    pub plan: Plan,
-    /// Messages for the host's log, in the order the decisions were made.
-    pub notes: Vec<Note>,
-}
-
-/// One message for the host's log.
-#[derive(Debug, Clone)]
-pub struct Note {
-    /// How important it is.
-    pub level: LogLevel,
-    /// The message.
-    pub message: String,
-}
 
 /// Plans every region of `config` that `facts` describes, in config order.
 pub fn plan(config: &Config, facts: &[RegionFacts]) -> Result<Outcome, PlanError> {
@@ -32,19 +14,7 @@ pub fn plan(config: &Config, facts: &[RegionFacts]) -> Result<Outcome, PlanError
     let shape = Shape { name: config.name.clone(), tags: tags(config), params };
 
     let mut notes = Vec::new();
-    let mut regions: Vec<RegionPlan> = Vec::new();
-    for name in &config.regions {
-        if regions.iter().any(|planned| planned.region == *name) {
-            continue;
-        }
-        match facts.iter().find(|facts| facts.region == *name) {
-            Some(facts) => regions.push(region::plan(&shape, facts)?),
-            None => notes.push(Note {
-                level: LogLevel::Debug,
-                message: format!("region `{name}` is skipped: it has no facts"),
-            }),
-        }
-    }
+    let regions = regions::plan(config, facts, &mut notes, |facts| region::plan(&shape, facts))?;
 
     let iam_actions = iam::actions(!regions.is_empty());
     Ok(Outcome { plan: Plan { regions, iam_actions }, notes })
@@ -85,10 +55,8 @@ fn tags(config: &Config) -> Vec<Pair> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bindings::host::vpc::types::{
-        ExistingSubnet, ExistingVpc, NatStrategy, RouteTarget, Tier, ZoneState, ZoneType,
-    };
-    use crate::zones::tests::{az, facts, zone};
+    use vpc_plugin_kit::fixtures::{az, existing, facts, zone};
+    use vpc_plugin_kit::types::{NatStrategy, RegionPlan, RouteTarget, Tier, ZoneState, ZoneType};
 
     const CIDRS: &str = "us-east-1=10.20.0.0/16,eu-north-1=10.21.0.0/20";
 
@@ -199,13 +167,8 @@ mod tests {
 
     #[test]
     fn existing_cidrs_are_kept_and_new_ones_carved_around_them() {
-        let mut facts = us_east_1();
-        let kept = ExistingSubnet {
-            zone_id: "use1-az2".into(),
-            tier: Tier::Isolated,
-            cidr: "10.99.1.0/24".into(),
-        };
-        facts.existing = Some(ExistingVpc { cidr: "10.99.0.0/20".into(), subnets: vec![kept] });
+        let kept = [("use1-az2", Tier::Isolated, "10.99.1.0/24")];
+        let facts = existing(us_east_1(), "10.99.0.0/20", &kept);
         let region = only(&config(&["us-east-1"], &[]), &[facts]);
         assert_eq!(region.vpc.cidr, "10.99.0.0/20");
         assert!(subnets(&region).contains(&("org-isolated-us-east-1b", "10.99.1.0/24")));

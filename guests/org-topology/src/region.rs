@@ -1,12 +1,14 @@
 //! The plan of one region: its VPC, three tiers of subnets, the NAT gateway and route tables.
 
-use crate::bindings::host::vpc::types::{
+use vpc_plugin_kit::subnets::{self, label};
+use vpc_plugin_kit::types::{
     NatStrategy, Pair, PlanError, RegionFacts, RegionPlan, RouteTable, RouteTarget, Subnet, Tier,
     Vpc,
 };
+use vpc_plugin_kit::zones::{self, Az};
+
 use crate::layout;
 use crate::params::Params;
-use crate::zones::{self, Az};
 
 /// The tiers every availability zone gets, in plan order.
 const TIERS: [Tier; 3] = [Tier::Public, Tier::Private, Tier::Isolated];
@@ -27,14 +29,9 @@ pub fn plan(shape: &Shape, facts: &RegionFacts) -> Result<RegionPlan, PlanError>
     let region = &facts.region;
     let table_cidr = shape.params.cidr(region)?.to_string();
     let azs = zones::usable(facts)?;
-    if azs.is_empty() {
-        return Err(PlanError::Other(format!(
-            "region `{region}` has no available availability zone to put subnets in"
-        )));
-    }
     let nat_zone = nat_zone(&shape.params, region, &azs)?;
     let cidr = facts.existing.as_ref().map_or(table_cidr, |existing| existing.cidr.clone());
-    let subnets = subnets(&shape.name, facts, &azs, &cidr)?;
+    let subnets = subnets::plan(&shape.name, facts, &azs, &TIERS, &cidr, layout::subnet)?;
 
     let route_tables = route_tables(&shape.name, &subnets, &nat_zone);
     Ok(RegionPlan {
@@ -69,49 +66,6 @@ fn nat_zone(params: &Params, region: &str, azs: &[Az]) -> Result<String, PlanErr
     Ok(zone.clone())
 }
 
-/// Every subnet of the region, by zone ID number, then tier.
-fn subnets(
-    name: &str,
-    facts: &RegionFacts,
-    azs: &[Az],
-    cidr: &str,
-) -> Result<Vec<Subnet>, PlanError> {
-    let mut subnets = Vec::new();
-    for az in azs {
-        for tier in TIERS {
-            subnets.push(subnet(name, facts, az, tier, cidr)?);
-        }
-    }
-    Ok(subnets)
-}
-
-/// The `tier` subnet of `az`, keeping the CIDR of an existing one.
-fn subnet(
-    name: &str,
-    facts: &RegionFacts,
-    az: &Az,
-    tier: Tier,
-    vpc_cidr: &str,
-) -> Result<Subnet, PlanError> {
-    let mut existing = facts.existing.iter().flat_map(|existing| &existing.subnets);
-    let kept = existing.find(|subnet| subnet.zone_id == az.id && subnet.tier == tier);
-    let cidr = match kept {
-        Some(subnet) => subnet.cidr.clone(),
-        None => {
-            let vpc = layout::vpc(&facts.region, vpc_cidr)?;
-            layout::subnet(&facts.region, vpc, az, tier)?.to_string()
-        }
-    };
-    Ok(Subnet {
-        name: format!("{name}-{}-{}", label(tier), az.name),
-        zone: az.name.clone(),
-        zone_id: az.id.clone(),
-        tier,
-        cidr,
-        map_public_ip: tier == Tier::Public,
-    })
-}
-
 /// One route table per tier: public to the internet gateway, private to the NAT gateway in
 /// `nat_zone`, isolated nowhere.
 fn route_tables(name: &str, subnets: &[Subnet], nat_zone: &str) -> Vec<RouteTable> {
@@ -132,13 +86,4 @@ fn route_tables(name: &str, subnets: &[Subnet], nat_zone: &str) -> Vec<RouteTabl
 fn of_tier(subnets: &[Subnet], tier: Tier) -> Vec<String> {
     let matching = subnets.iter().filter(|subnet| subnet.tier == tier);
     matching.map(|subnet| subnet.name.clone()).collect()
-}
-
-/// The tier as names spell it.
-fn label(tier: Tier) -> &'static str {
-    match tier {
-        Tier::Public => "public",
-        Tier::Private => "private",
-        Tier::Isolated => "isolated",
-    }
 }

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::bindings::host::vpc::types::{NatStrategy, RegionPlan};
+use vpc_plugin_kit::types::{NatStrategy, RegionPlan};
 
 /// Needed by every plan: reading the account, and building or removing VPCs, subnets, route
 /// tables and internet gateways.
@@ -63,7 +63,7 @@ pub fn actions(regions: &[RegionPlan]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bindings::host::vpc::types::Vpc;
+    use vpc_plugin_kit::types::Vpc;
 
     fn region(nat: NatStrategy) -> RegionPlan {
         RegionPlan {

@@ -6,60 +6,19 @@
 //! is why adding an availability zone never moves an existing subnet.
 
 use ipnet::Ipv4Net;
-
-use crate::bindings::host::vpc::types::{PlanError, Tier};
-use crate::zones::Az;
-
-/// Extra prefix bits that split a half into its eight zone parts.
-const ZONE_BITS: u8 = 3;
-
-/// The smallest subnet EC2 accepts is a `/28`.
-const LONGEST_PREFIX: u8 = 28;
-
-/// Parses the VPC CIDR of `region` into a network.
-pub fn vpc(region: &str, cidr: &str) -> Result<Ipv4Net, PlanError> {
-    cidr.parse::<Ipv4Net>().map(|net| net.trunc()).map_err(|_| {
-        PlanError::Other(format!(
-            "the VPC of region `{region}` has CIDR `{cidr}`, which is not IPv4"
-        ))
-    })
-}
+use vpc_plugin_kit::cidr::{self, Block};
+use vpc_plugin_kit::types::{PlanError, Tier};
+use vpc_plugin_kit::zones::Az;
 
 /// The CIDR of the `tier` subnet of `az`, in the VPC `vpc` of `region`.
 ///
 /// This plugin plans no isolated subnets; were it asked, they would share the upper half.
 pub fn subnet(region: &str, vpc: Ipv4Net, az: &Az, tier: Tier) -> Result<Ipv4Net, PlanError> {
-    let slot = zone_slot(region, az)?;
-    let half_len = vpc.prefix_len() + 1;
-    let part_len = half_len + ZONE_BITS;
-    if part_len > LONGEST_PREFIX {
-        return Err(PlanError::AddressSpaceExhausted(format!(
-            "the VPC `{vpc}` of region `{region}` is too small to hold a /{part_len} subnet per \
-             zone and tier"
-        )));
-    }
     let half = match tier {
         Tier::Public => 0,
         Tier::Private | Tier::Isolated => 1,
     };
-    Ok(nth(nth(vpc, half_len, half), part_len, slot))
-}
-
-/// The part of the VPC halves that zone `az` owns: its zone ID number minus one.
-fn zone_slot(region: &str, az: &Az) -> Result<usize, PlanError> {
-    match az.number {
-        1..=8 => Ok(az.number as usize - 1),
-        _ => Err(PlanError::AddressSpaceExhausted(format!(
-            "zone `{}` (`{}`) of region `{region}` is past the 8 zones a VPC has room for",
-            az.name, az.id
-        ))),
-    }
-}
-
-/// The `index`-th `/len` network inside `net`; callers keep both within range.
-fn nth(net: Ipv4Net, len: u8, index: usize) -> Ipv4Net {
-    let mut parts = net.subnets(len).expect("the caller checked the prefix length");
-    parts.nth(index).expect("the caller checked the index")
+    cidr::subnet(region, vpc, Block { bits: 1, index: half }, az)
 }
 
 #[cfg(test)]
@@ -71,7 +30,7 @@ mod tests {
     }
 
     fn carve(vpc_cidr: &str, number: u32, tier: Tier) -> Result<String, PlanError> {
-        let vpc = vpc("us-east-1", vpc_cidr)?;
+        let vpc = cidr::vpc("us-east-1", vpc_cidr)?;
         subnet("us-east-1", vpc, &az(number), tier).map(|net| net.to_string())
     }
 
@@ -96,19 +55,5 @@ mod tests {
         let error = carve("10.9.0.0/25", 1, Tier::Public).unwrap_err();
         let PlanError::AddressSpaceExhausted(text) = error else { panic!("{error:?}") };
         assert!(text.contains("`10.9.0.0/25`"), "{text}");
-    }
-
-    #[test]
-    fn zone_numbers_past_eight_are_exhausted() {
-        for number in [0, 9] {
-            let error = carve("10.1.0.0/16", number, Tier::Public).unwrap_err();
-            let PlanError::AddressSpaceExhausted(text) = error else { panic!("{error:?}") };
-            assert!(text.contains(&format!("`use1-az{number}`")), "{text}");
-        }
-    }
-
-    #[test]
-    fn non_ipv4_vpc_is_an_error() {
-        assert!(matches!(carve("vpc", 1, Tier::Public), Err(PlanError::Other(_))));
     }
 }

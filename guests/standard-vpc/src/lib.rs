@@ -2,22 +2,10 @@
 //! private subnets behind NAT when instances get no public IPs, and the IAM actions that
 //! applying all of it needs.
 //!
-//! The planning lives in plain modules that know nothing of the component model, so their unit
-//! tests run natively; [`plan::plan`] is their entry point, and a small `component` module binds
-//! it to the WIT world when built for WebAssembly.
+//! The planning lives in plain modules, built on `vpc-plugin-kit`, that know nothing of the
+//! component model, so their unit tests run natively; [`plan::plan`] is their entry point, which
+//! the kit exports as the component's planner when built for WebAssembly.
 
-mod bindings {
-    //! Types and imports generated from the `plugin` world in `wit/`.
-
-    wit_bindgen::generate!({
-        path: "../../wit",
-        world: "plugin",
-        additional_derives: [PartialEq],
-    });
-}
-
-#[cfg(target_arch = "wasm32")]
-mod component;
 mod iam;
 mod layout;
 mod params;
@@ -25,4 +13,8 @@ pub mod plan;
 mod region;
 mod regions;
 mod routes;
-mod zones;
+
+// The component's export, built for WebAssembly only: the exported symbols' names do not link
+// natively, and the imported `log` that receives the notes exists only inside a host.
+#[cfg(target_arch = "wasm32")]
+vpc_plugin_kit::export_planner!(plan::plan);

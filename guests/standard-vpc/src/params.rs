@@ -1,8 +1,7 @@
 //! The plugin parameters this plugin understands, parsed and checked.
 
 use ipnet::Ipv4Net;
-
-use crate::bindings::host::vpc::types::{Pair, PlanError};
+use vpc_plugin_kit::types::{Pair, PlanError};
 
 /// Every parameter this plugin knows, in the order error messages list them.
 const KNOWN: [&str; 3] = ["cidr_base", "nat", "private"];

@@ -1,36 +1,18 @@
 //! The whole plan: every configured region that has facts, and the IAM actions they need.
 
-use crate::bindings::host::vpc::types::{
-    Config, LogLevel, Pair, Plan, PlanError, RegionFacts, RegionPlan,
-};
+use vpc_plugin_kit::types::{Config, Pair, Plan, PlanError, RegionFacts};
+use vpc_plugin_kit::{Note, Outcome, regions};
+
 use crate::params::Params;
 use crate::region::{self, Shape};
 use crate::{iam, routes};
-
-/// A plan with the decisions worth logging on the way to it.
-#[derive(Debug, Clone)]
-pub struct Outcome {
-    /// The plan for the host.
-    pub plan: Plan,
-    /// Messages for the host's log, in the order the decisions were made.
-    pub notes: Vec<Note>,
-}
-
-/// One message for the host's log.
-#[derive(Debug, Clone)]
-pub struct Note {
-    /// How important it is.
-    pub level: LogLevel,
-    /// The message.
-    pub message: String,
-}
 
 /// Plans every region of `config` that `facts` describes, in config order.
 pub fn plan(config: &Config, facts: &[RegionFacts]) -> Result<Outcome, PlanError> {
     let params = Params::parse(&config.params)?;
     let mut notes = Vec::new();
     let shape = shape(config, &params, &mut notes);
-    let regions = regions(config, facts, &shape, &mut notes)?;
+    let regions = regions::plan(config, facts, &mut notes, |facts| region::plan(&shape, facts))?;
     let iam_actions = iam::actions(&regions);
     Ok(Outcome { plan: Plan { regions, iam_actions }, notes })
 }
@@ -40,30 +22,11 @@ fn shape(config: &Config, params: &Params, notes: &mut Vec<Note>) -> Shape {
     let private = params.private.wanted(config.public_ips);
     let nat = routes::mode(params.nat, private);
     if params.nat.is_some_and(|asked| asked != nat) {
-        notes.push(debug("parameter `nat` is ignored: there are no private subnets to serve"));
+        notes
+            .push(Note::debug("parameter `nat` is ignored: there are no private subnets to serve"));
     }
     let name = config.name.clone();
     Shape { name, tags: tags(config), base: params.base, private, nat }
-}
-
-/// The plans of the configured regions that have facts, each region once, in config order.
-fn regions(
-    config: &Config,
-    facts: &[RegionFacts],
-    shape: &Shape,
-    notes: &mut Vec<Note>,
-) -> Result<Vec<RegionPlan>, PlanError> {
-    let mut plans: Vec<RegionPlan> = Vec::new();
-    for name in &config.regions {
-        if plans.iter().any(|planned| planned.region == *name) {
-            continue;
-        }
-        match facts.iter().find(|facts| facts.region == *name) {
-            Some(facts) => plans.push(region::plan(shape, facts)?),
-            None => notes.push(debug(format!("region `{name}` is skipped: it has no facts"))),
-        }
-    }
-    Ok(plans)
 }
 
 /// The config's tags in config order, with `Name` set to the managed set's name.
@@ -83,19 +46,13 @@ fn tags(config: &Config) -> Vec<Pair> {
     tags
 }
 
-/// A debug note.
-fn debug(message: impl Into<String>) -> Note {
-    Note { level: LogLevel::Debug, message: message.into() }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bindings::host::vpc::types::{
-        ExistingSubnet, ExistingVpc, NatStrategy, RegionPlan, RouteTarget, Tier, ZoneState,
-        ZoneType,
+    use vpc_plugin_kit::fixtures::{az, existing, facts, zone};
+    use vpc_plugin_kit::types::{
+        NatStrategy, RegionPlan, RouteTarget, Subnet, Tier, ZoneState, ZoneType,
     };
-    use crate::zones::tests::{az, facts, zone};
 
     fn config(public_ips: bool, regions: &[&str], params: &[(&str, &str)]) -> Config {
         let pair =
@@ -130,9 +87,7 @@ mod tests {
     }
 
     fn cidrs(region: &RegionPlan) -> Vec<(String, String)> {
-        let pair = |subnet: &crate::bindings::host::vpc::types::Subnet| {
-            (subnet.name.clone(), subnet.cidr.clone())
-        };
+        let pair = |subnet: &Subnet| (subnet.name.clone(), subnet.cidr.clone());
         region.subnets.iter().map(pair).collect()
     }
 
@@ -232,13 +187,8 @@ mod tests {
 
     #[test]
     fn existing_vpc_and_subnets_keep_their_cidrs() {
-        let mut facts = us_east_1();
-        let kept = ExistingSubnet {
-            zone_id: "use1-az4".into(),
-            tier: Tier::Public,
-            cidr: "172.31.7.0/24".into(),
-        };
-        facts.existing = Some(ExistingVpc { cidr: "172.31.0.0/20".into(), subnets: vec![kept] });
+        let kept = [("use1-az4", Tier::Public, "172.31.7.0/24")];
+        let facts = existing(us_east_1(), "172.31.0.0/20", &kept);
         let region = only(&config(false, &["us-east-1"], &[]), &[facts]);
         assert_eq!(region.vpc.cidr, "172.31.0.0/20");
         let cidrs = cidrs(&region);

@@ -1,8 +1,7 @@
 //! The fixed table that gives every AWS region its own `/16` inside the base range.
 
 use ipnet::Ipv4Net;
-
-use crate::bindings::host::vpc::types::PlanError;
+use vpc_plugin_kit::types::PlanError;
 
 /// Each region's slot: slot `k` is the `k`-th `/16` of the base range, counting from 0, so with
 /// the default base `10.0.0.0/8` `us-east-1` gets `10.1.0.0/16`. Slot 0 is never used.

@@ -1,8 +1,9 @@
 //! The NAT strategy of a region and the route tables that follow from it.
 
-use crate::bindings::host::vpc::types::{NatStrategy, RouteTable, RouteTarget, Subnet, Tier};
+use vpc_plugin_kit::types::{NatStrategy, RouteTable, RouteTarget, Subnet, Tier};
+use vpc_plugin_kit::zones::Az;
+
 use crate::params::NatMode;
-use crate::zones::Az;
 
 /// The NAT mode that applies, given the one asked for and whether private subnets exist.
 ///

@@ -203,3 +203,41 @@ fn check_rule(rule: &Rule) -> Result<(), String> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_default_rule_has_a_passing_and_a_failing_case_and_they_hold() {
+        let pack = Pack::default_pack().unwrap();
+        assert!(pack.rules.len() >= 10);
+        for rule in &pack.rules {
+            let has = |expect| rule.tests.iter().any(|test| test.expect == expect);
+            assert!(has(Expect::Pass) && has(Expect::Fail), "rule `{}` lacks a case", rule.id);
+        }
+        let failures: Vec<_> = run_tests(&pack, std::time::Duration::from_secs(5))
+            .into_iter()
+            .filter(|result| !result.ok)
+            .collect();
+        assert!(failures.is_empty(), "{failures:#?}");
+    }
+
+    #[test]
+    fn a_rule_yielding_neither_bool_nor_strings_is_an_evaluation_error() {
+        let mut pack = Pack::default();
+        let text = "rules:\n  - id: number\n    severity: low\n    action: warn\n    message: m\n    expression: '1 + 1'\n";
+        pack.add_file(Path::new("p.yaml"), text).unwrap();
+        let err = evaluate(&pack.rules, &Input::default(), std::time::Duration::from_secs(5));
+        let message = format!("{:#}", err.unwrap_err());
+        assert!(message.contains("`number`") && message.contains("not a bool"), "{message}");
+    }
+
+    #[test]
+    fn duplicate_rule_ids_are_rejected_naming_both_files() {
+        let mut pack = Pack::default_pack().unwrap();
+        let text = "rules:\n  - id: subnets-disjoint\n    severity: low\n    action: warn\n    message: m\n    expression: 'true'\n";
+        let err = pack.add_file(Path::new("mine.yaml"), text).unwrap_err().to_string();
+        assert!(err.contains("mine.yaml") && err.contains("policies/network.yaml"), "{err}");
+    }
+}

@@ -104,3 +104,17 @@ fn the_permissions_policy_is_an_iam_document() {
     let listed = stdout(&host(&["permissions", "--format", "list"])).lines().count();
     assert_eq!(actions, listed);
 }
+
+#[test]
+fn help_texts_match_golden() {
+    for (name, args) in [
+        ("help.txt", &["--help"][..]),
+        ("help-plan.txt", &["plan", "--help"][..]),
+        ("help-validate.txt", &["validate", "--help"][..]),
+        ("help-permissions.txt", &["permissions", "--help"][..]),
+    ] {
+        let output = host(args);
+        assert_exit(&output, 0);
+        golden::check(name, &stdout(&output));
+    }
+}

@@ -1,6 +1,6 @@
 //! The real availability zones of a region, keyed and ordered by zone ID number.
 
-use crate::bindings::host::vpc::types::{PlanError, RegionFacts, Zone, ZoneState, ZoneType};
+use crate::types::{PlanError, RegionFacts, Zone, ZoneState, ZoneType};
 
 /// A usable availability zone.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,7 +13,8 @@ pub struct Az {
     pub number: u32,
 }
 
-/// The availability zones of `facts` that can take subnets, ordered by zone ID number.
+/// The availability zones of `facts` that can take subnets, ordered by zone ID number; an
+/// error when there is none.
 ///
 /// Local and Wavelength zones never take subnets, and neither do impaired or unavailable zones.
 pub fn usable(facts: &RegionFacts) -> Result<Vec<Az>, PlanError> {
@@ -24,6 +25,12 @@ pub fn usable(facts: &RegionFacts) -> Result<Vec<Az>, PlanError> {
             return Err(duplicate(&facts.region, zone));
         }
         azs.push(Az { name: zone.name.clone(), id: zone.zone_id.clone(), number });
+    }
+    if azs.is_empty() {
+        return Err(PlanError::Other(format!(
+            "region `{}` has no available availability zone to put subnets in",
+            facts.region
+        )));
     }
     azs.sort_by_key(|az| az.number);
     Ok(azs)
@@ -62,30 +69,9 @@ fn duplicate(region: &str, zone: &Zone) -> PlanError {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-
-    /// A zone of the given kind and state.
-    pub fn zone(name: &str, id: &str, zone_type: ZoneType, state: ZoneState) -> Zone {
-        Zone { name: name.to_string(), zone_id: id.to_string(), zone_type, state }
-    }
-
-    /// An available availability zone.
-    pub fn az(name: &str, id: &str) -> Zone {
-        zone(name, id, ZoneType::AvailabilityZone, ZoneState::Available)
-    }
-
-    /// Facts for `region` with `zones` and nothing else.
-    pub fn facts(region: &str, zones: Vec<Zone>) -> RegionFacts {
-        RegionFacts {
-            region: region.to_string(),
-            zones,
-            other_vpc_cidrs: Vec::new(),
-            existing: None,
-            elastic_ips: Vec::new(),
-            elastic_ip_quota: 5,
-        }
-    }
+    use crate::fixtures::{az, facts, zone};
 
     fn names(azs: &[Az]) -> Vec<&str> {
         azs.iter().map(|az| az.name.as_str()).collect()
@@ -131,5 +117,13 @@ pub(crate) mod tests {
     fn rejects_repeated_zone_ids() {
         let zones = vec![az("us-east-1a", "use1-az1"), az("us-east-1b", "use1-az1")];
         assert!(usable(&facts("us-east-1", zones)).is_err());
+    }
+
+    #[test]
+    fn region_without_usable_zones_is_an_error() {
+        let local =
+            zone("us-east-1-bos-1a", "use1-bos1-az1", ZoneType::LocalZone, ZoneState::Available);
+        let error = usable(&facts("us-east-1", vec![local])).unwrap_err();
+        assert!(matches!(error, PlanError::Other(text) if text.contains("`us-east-1`")));
     }
 }
