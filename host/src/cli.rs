@@ -70,7 +70,7 @@ pub struct PlanInputs {
     #[arg(long, value_name = "MIB", default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=4096))]
     pub plugin_memory: u64,
     /// Most time the plugin may take, such as `2s` or `500ms`.
-    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = humantime::parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_timeout)]
     pub plugin_timeout: Duration,
     /// Refuse to run the plugin unless its SHA-256 is this (hex).
     #[arg(long, value_name = "HEX")]
@@ -144,7 +144,7 @@ pub struct PermissionsCommand {
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// A plugin parameter, as for `plan`; repeatable.
-    #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_pair)]
+    #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_pair, requires = "config")]
     pub set: Vec<(String, String)>,
     /// An IAM policy document, or one action per line.
     #[arg(long, value_enum, default_value_t = PermissionsFormat::Json)]
@@ -164,6 +164,16 @@ fn parse_pair(text: &str) -> Result<(String, String), String> {
     match text.split_once('=') {
         Some((key, value)) if !key.is_empty() => Ok((key.to_string(), value.to_string())),
         _ => Err(format!("`{text}` is not KEY=VALUE")),
+    }
+}
+
+fn parse_timeout(text: &str) -> Result<Duration, String> {
+    let duration = humantime::parse_duration(text).map_err(|err| err.to_string())?;
+    let range = Duration::from_millis(10)..=Duration::from_secs(600);
+    if range.contains(&duration) {
+        Ok(duration)
+    } else {
+        Err(format!("`{text}` is outside 10ms to 10min"))
     }
 }
 

@@ -42,8 +42,7 @@ pub struct Config {
 }
 
 /// How the host authenticates to AWS, as in dstack's `creds` block.
-#[derive(Clone, Default, Deserialize, PartialEq, Eq)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub enum Creds {
     /// AWS's standard chain: environment, profiles, SSO, instance role.
     #[default]
@@ -58,6 +57,42 @@ pub enum Creds {
 }
 
 impl Creds {
+    /// Reads a `creds` block. Its messages name keys but never echo a value,
+    /// since any value here may be a secret.
+    fn from_yaml(value: &serde_norway::Value) -> Result<Creds, String> {
+        let Some(block) = value.as_mapping() else {
+            return Err("`creds` must be a mapping with a `type` key".to_string());
+        };
+        let field = |key: &str| block.get(key);
+        let text = |key: &str| match field(key) {
+            Some(serde_norway::Value::String(text)) if !text.is_empty() => Ok(text.clone()),
+            Some(_) => Err(format!("`creds.{key}` must be a non-empty string")),
+            None => Err(format!("`creds.{key}` is missing")),
+        };
+        let (creds, allowed): (Creds, &[&str]) = match field("type").and_then(|t| t.as_str()) {
+            Some("default") => (Creds::Default, &["type"]),
+            Some("access_key") => {
+                let creds = Creds::AccessKey {
+                    access_key: text("access_key")?,
+                    secret_key: text("secret_key")?,
+                };
+                (creds, &["type", "access_key", "secret_key"])
+            }
+            Some(other) if other.len() <= 32 => {
+                return Err(format!("`creds.type` is `{other}`; use `default` or `access_key`"));
+            }
+            _ => return Err("`creds.type` must be `default` or `access_key`".to_string()),
+        };
+        for key in block.keys() {
+            match key.as_str() {
+                Some(key) if allowed.contains(&key) => {}
+                Some(key) => return Err(format!("`creds` has unknown key `{key}`")),
+                None => return Err("`creds` keys must be strings".to_string()),
+            }
+        }
+        Ok(creds)
+    }
+
     /// The credential type as dstack names it, which is safe to show.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -90,7 +125,7 @@ struct RawConfig {
     #[serde(default)]
     tags: BTreeMap<String, String>,
     #[serde(default)]
-    creds: Creds,
+    creds: Option<serde_norway::Value>,
     #[serde(default)]
     plugin_params: BTreeMap<String, String>,
 }
@@ -112,6 +147,8 @@ impl Config {
     /// Parses and checks config text; `path` only names it in messages.
     pub fn parse(text: &str, path: &Path) -> Result<Config> {
         let shown = path.display();
+        // Editors on Windows start files with a byte-order mark; YAML allows it.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let raw: RawConfig = serde_norway::from_str(text)
             .map_err(|err| bad_input(format!("config `{shown}`: {err}")))?;
         let Backend::Aws = raw.backend;
@@ -125,12 +162,17 @@ impl Config {
             None => regions::DSTACK_DEFAULT.iter().map(|r| r.to_string()).collect(),
         };
         check_tags(&raw.tags, &shown.to_string())?;
+        let creds = match &raw.creds {
+            Some(value) => Creds::from_yaml(value)
+                .map_err(|message| bad_input(format!("config `{shown}`: {message}")))?,
+            None => Creds::Default,
+        };
         Ok(Config {
             path: path.to_path_buf(),
             public_ips: raw.public_ips.unwrap_or(true),
             regions,
             tags: raw.tags,
-            creds: raw.creds,
+            creds,
             params: raw.plugin_params,
         })
     }
@@ -138,8 +180,9 @@ impl Config {
 
 fn checked_regions(list: Vec<String>, text: &str, shown: &str) -> Result<Vec<String>> {
     let mut regions: Vec<String> = Vec::with_capacity(list.len());
+    let mut lines = RegionLines::new(text);
     for code in list {
-        let line = line_of(text, &code);
+        let line = lines.next(&code);
         if !regions::is_known(&code) {
             return Err(bad_input(format!(
                 "config `{shown}`: `regions` at line {line}: unknown region `{code}`; regions are written like `us-east-1`"
@@ -155,15 +198,39 @@ fn checked_regions(list: Vec<String>, text: &str, shown: &str) -> Result<Vec<Str
     Ok(regions)
 }
 
-/// The last line of `text` that mentions `word`: the YAML parser has already
-/// accepted the file, so a region code names its own place.
-fn line_of(text: &str, word: &str) -> usize {
-    text.lines()
-        .enumerate()
-        .filter(|(_, line)| line.contains(word))
-        .map(|(n, _)| n + 1)
-        .last()
-        .unwrap_or(1)
+/// Finds the line of each entry of `regions`, in order. The YAML parser has
+/// already accepted the file, so each code stands as a whole word at or after
+/// the `regions` key and the previous entry.
+struct RegionLines<'a> {
+    lines: Vec<&'a str>,
+    cursor: usize,
+}
+
+impl<'a> RegionLines<'a> {
+    fn new(text: &'a str) -> RegionLines<'a> {
+        let lines: Vec<&str> = text.lines().collect();
+        let key = lines.iter().position(|line| line.trim_start().starts_with("regions:"));
+        RegionLines { lines, cursor: key.unwrap_or(0) }
+    }
+
+    /// The 1-based line of the next entry `code`.
+    fn next(&mut self, code: &str) -> usize {
+        let found = (self.cursor..self.lines.len()).find(|&n| has_word(self.lines[n], code));
+        if let Some(n) = found {
+            self.cursor = n;
+        }
+        found.unwrap_or(self.cursor) + 1
+    }
+}
+
+/// Whether `word` stands in `line` with no letter, digit or `-` on either side.
+fn has_word(line: &str, word: &str) -> bool {
+    let part = |c: char| c.is_ascii_alphanumeric() || c == '-';
+    line.match_indices(word).any(|(at, _)| {
+        let before = line[..at].chars().next_back().is_none_or(|c| !part(c));
+        let after = line[at + word.len()..].chars().next().is_none_or(|c| !part(c));
+        before && after
+    })
 }
 
 /// Tags reserved for the host's own bookkeeping, which the user may not set.
@@ -235,6 +302,35 @@ mod tests {
         let err =
             parse("type: aws\nregions:\n  - us-east-1\n  - us-east1\n").unwrap_err().to_string();
         assert!(err.contains("`us-east1`") && err.contains("line 4"), "{err}");
+    }
+
+    #[test]
+    fn region_lines_follow_the_list_not_other_mentions() {
+        let text = "type: aws\n# us-east-2 is cheap\nregions:\n  - us-east-1\n  - us-east-1x\ntags: { note: us-east-1x }\n";
+        let err = parse(text).unwrap_err().to_string();
+        assert!(err.contains("at line 5") && err.contains("`us-east-1x`"), "{err}");
+        let flow = "type: aws\nregions: [eu-west-1, eu-west-1]\n";
+        assert!(parse(flow).unwrap_err().to_string().contains("at line 2"));
+    }
+
+    #[test]
+    fn creds_errors_never_echo_a_value() {
+        for creds in [
+            "creds:\n  type: access_key\n  access_key: AKIAEXAMPLE\n  secret_key: 123456789\n",
+            "creds: s3cr3t-123456789\n",
+            "creds: [access_key, AKIAEXAMPLE, 123456789]\n",
+            "creds:\n  type: access_key\n  access_key: AKIAEXAMPLE\n",
+            "creds:\n  type: 123456789\n",
+        ] {
+            let err = parse(&format!("type: aws\n{creds}")).unwrap_err().to_string();
+            assert!(err.contains("`creds"), "{err}");
+            assert!(!err.contains("123456789") && !err.contains("AKIA"), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_ignored() {
+        assert!(!parse("\u{feff}type: aws\npublic_ips: false\n").unwrap().public_ips);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! Offline runs read the same facts from a JSON file (`--facts FILE`), so CI can
 //! plan and validate without AWS credentials.
 
+use std::net::Ipv4Addr;
 use std::path::Path;
 
 use anyhow::Result;
@@ -183,12 +184,57 @@ impl Facts {
 impl RegionFacts {
     fn check(&self) -> std::result::Result<(), String> {
         for (index, zone) in self.zones.iter().enumerate() {
-            if zone.name.is_empty() || zone.zone_id.is_empty() {
-                return Err(format!("`zones[{index}]` needs a `name` and a `zone_id`"));
+            let named = is_code(&zone.name) && zone.name.starts_with(self.region.as_str());
+            if !named || !is_code(&zone.zone_id) {
+                return Err(format!(
+                    "`zones[{index}]`: `{}` (`{}`) is not a zone name and ID of this region",
+                    zone.name.escape_debug(),
+                    zone.zone_id.escape_debug()
+                ));
             }
             let earlier = &self.zones[..index];
             if earlier.iter().any(|z| z.name == zone.name || z.zone_id == zone.zone_id) {
                 return Err(format!("zone `{}` (`{}`) is listed twice", zone.name, zone.zone_id));
+            }
+        }
+        for cidr in &self.other_vpc_cidrs {
+            check_network("`other_vpc_cidrs`", cidr)?;
+        }
+        if let Some(existing) = &self.existing {
+            self.check_existing(existing)?;
+        }
+        for ip in &self.elastic_ips {
+            let valid = is_code(&ip.allocation_id) && ip.public_ip.parse::<Ipv4Addr>().is_ok();
+            if !valid {
+                return Err(format!(
+                    "Elastic IP `{}` needs an allocation ID and an IPv4 `public_ip`",
+                    ip.allocation_id.escape_debug()
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn check_existing(&self, existing: &ExistingVpc) -> std::result::Result<(), String> {
+        check_network("the existing VPC", &existing.cidr)?;
+        for subnet in &existing.subnets {
+            let owner = format!("the existing subnet {}", subnet.cidr);
+            check_network(&owner, &subnet.cidr)?;
+            if !existing.cidr.contains(&subnet.cidr) {
+                return Err(format!("{owner} is outside the existing VPC {}", existing.cidr));
+            }
+            if !self.zones.iter().any(|zone| zone.zone_id == subnet.zone_id) {
+                return Err(format!(
+                    "{owner} is in zone `{}`, which is not listed",
+                    subnet.zone_id
+                ));
+            }
+        }
+        for zone in &existing.zonal_nat_zones {
+            if !self.zones.iter().any(|listed| &listed.name == zone) {
+                return Err(format!(
+                    "a zonal NAT gateway is in zone `{zone}`, which is not listed"
+                ));
             }
         }
         Ok(())
@@ -199,6 +245,21 @@ impl RegionFacts {
         let held = u32::try_from(self.elastic_ips.len()).unwrap_or(u32::MAX);
         self.elastic_ips_allocated.unwrap_or(held).max(held)
     }
+}
+
+/// Whether `text` looks like an AWS identifier: lowercase letters, digits and `-`.
+fn is_code(text: &str) -> bool {
+    !text.is_empty()
+        && text.len() <= 64
+        && text.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// A CIDR as EC2 reports it: no host bits set.
+fn check_network(owner: &str, cidr: &Ipv4Net) -> std::result::Result<(), String> {
+    if cidr.trunc() != *cidr {
+        return Err(format!("{owner} {cidr} has host bits set; EC2 reports `{}`", cidr.trunc()));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -226,6 +287,44 @@ mod tests {
             "zones":[],"other_vpc_cidrs":["10.0.0.0/33"]}]}"#;
         let err = load(text).unwrap_err().to_string();
         assert!(err.contains("regions[0].other_vpc_cidrs[0]"), "{err}");
+    }
+
+    fn region_with(extra: &str) -> String {
+        format!(
+            r#"{{"schema_version":1,"regions":[{{"region":"us-east-1","elastic_ip_quota":5,
+            "zones":[{{"name":"us-east-1a","zone_id":"use1-az4","zone_type":"availability-zone","state":"available"}}]{extra}}}]}}"#
+        )
+    }
+
+    #[test]
+    fn facts_that_ec2_would_never_report_are_bad_input() {
+        let cases = [
+            (r#","other_vpc_cidrs":["10.1.2.3/8"]"#, "host bits"),
+            (r#","existing":{"cidr":"10.1.0.1/16"}"#, "host bits"),
+            (
+                r#","existing":{"cidr":"10.1.0.0/16","subnets":[{"zone_id":"use1-az4","tier":"public","cidr":"10.2.0.0/20"}]}"#,
+                "outside the existing VPC",
+            ),
+            (
+                r#","existing":{"cidr":"10.1.0.0/16","subnets":[{"zone_id":"use1-az9","tier":"public","cidr":"10.1.0.0/20"}]}"#,
+                "`use1-az9`, which is not listed",
+            ),
+            (
+                r#","existing":{"cidr":"10.1.0.0/16","zonal_nat_zones":["us-east-1q"]}"#,
+                "us-east-1q",
+            ),
+            (r#","elastic_ips":[{"allocation_id":"eipalloc-1","public_ip":"nope"}]"#, "IPv4"),
+        ];
+        for (extra, expected) in cases {
+            let err = load(&region_with(extra)).unwrap_err().to_string();
+            assert!(err.contains("region `us-east-1`") && err.contains(expected), "{err}");
+        }
+        let foreign_zone =
+            region_with("").replace("\"name\":\"us-east-1a\"", "\"name\":\"eu-west-1a\"");
+        assert!(load(&foreign_zone).unwrap_err().to_string().contains("not a zone name"));
+        let control = region_with("").replace("us-east-1a", "us-east-1a\\u001b[31m");
+        assert!(load(&control).unwrap_err().to_string().contains("\\u{1b}"));
+        load(&region_with("")).unwrap();
     }
 
     #[test]

@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
+use crate::plan::{Nat, Plan};
+
 /// The tag that marks a resource as created by host; deletes are allowed only
 /// on resources that carry it.
 pub const OWNER_TAG: &str = "host:managed";
@@ -19,6 +21,8 @@ pub enum Need {
     Read,
     /// Creating and changing resources; every apply.
     Write,
+    /// Tagging: while creating, or on resources carrying [`OWNER_TAG`].
+    Tag,
     /// Deleting and detaching; only ever on resources carrying [`OWNER_TAG`].
     Delete,
     /// Creating any NAT gateway.
@@ -50,7 +54,7 @@ pub const ACTIONS: &[(&str, Need)] = &[
     ("ec2:CreateRoute", Need::Write),
     ("ec2:CreateRouteTable", Need::Write),
     ("ec2:CreateSubnet", Need::Write),
-    ("ec2:CreateTags", Need::Write),
+    ("ec2:CreateTags", Need::Tag),
     ("ec2:CreateVpc", Need::Write),
     ("ec2:ModifySubnetAttribute", Need::Write),
     ("ec2:ModifyVpcAttribute", Need::Write),
@@ -103,9 +107,22 @@ impl NatUse {
         }
     }
 
+    /// The NAT use of a plan: zonal when any region has a zonal NAT gateway,
+    /// regional when any has a regional one.
+    pub fn of_plan(plan: &Plan) -> NatUse {
+        let modes: Vec<&Nat> = plan.regions.iter().map(|region| &region.nat).collect();
+        if modes.iter().any(|nat| matches!(nat, Nat::PerAz | Nat::Single { .. })) {
+            NatUse::Zonal
+        } else if modes.contains(&&Nat::Regional) {
+            NatUse::Regional
+        } else {
+            NatUse::None
+        }
+    }
+
     fn needs(self, need: Need) -> bool {
         match need {
-            Need::Read | Need::Write | Need::Delete => true,
+            Need::Read | Need::Write | Need::Tag | Need::Delete => true,
             Need::Nat | Need::NatDelete => self != NatUse::None,
             Need::ZonalNat | Need::ZonalNatDelete => matches!(self, NatUse::Zonal | NatUse::Any),
         }
@@ -120,8 +137,10 @@ pub fn actions(nat: NatUse) -> Vec<&'static str> {
     actions
 }
 
-/// The IAM policy document granting exactly [`actions`]: reads and creates on
-/// any resource, deletes only on resources carrying the ownership tag.
+/// The IAM policy document granting exactly [`actions`]: reads on any resource;
+/// creates on any resource; tags only while creating or on resources that
+/// already carry the ownership tag, so no foreign resource can be marked as
+/// host's; deletes only on resources carrying the ownership tag.
 pub fn policy(nat: NatUse) -> Value {
     let pick = |wanted: &[Need]| -> Vec<&str> {
         let mut picked: Vec<&str> = ACTIONS
@@ -132,18 +151,24 @@ pub fn policy(nat: NatUse) -> Value {
         picked.sort_unstable();
         picked
     };
-    let mut statements = vec![
+    let creates: Vec<&str> = pick(&[Need::Write, Need::Nat, Need::ZonalNat])
+        .into_iter()
+        .filter(|a| a.starts_with("ec2:Create") || a.starts_with("ec2:Allocate"))
+        .collect();
+    let owned = json!({"StringEquals": {format!("aws:ResourceTag/{OWNER_TAG}"): "true"}});
+    let on_create: Vec<&str> = creates.iter().map(|action| &action[4..]).collect();
+    let statements = vec![
         json!({"Sid": "ReadNetwork", "Effect": "Allow", "Action": pick(&[Need::Read]), "Resource": "*"}),
         json!({"Sid": "CreateManagedNetwork", "Effect": "Allow",
             "Action": pick(&[Need::Write, Need::Nat, Need::ZonalNat]), "Resource": "*"}),
+        json!({"Sid": "TagWhileCreating", "Effect": "Allow", "Action": pick(&[Need::Tag]),
+            "Resource": "*", "Condition": {"StringEquals": {"ec2:CreateAction": on_create}}}),
+        json!({"Sid": "RetagManagedNetwork", "Effect": "Allow", "Action": pick(&[Need::Tag]),
+            "Resource": "*", "Condition": owned.clone()}),
+        json!({"Sid": "DeleteOnlyManagedNetwork", "Effect": "Allow",
+            "Action": pick(&[Need::Delete, Need::NatDelete, Need::ZonalNatDelete]),
+            "Resource": "*", "Condition": owned}),
     ];
-    statements.push(json!({
-        "Sid": "DeleteOnlyManagedNetwork",
-        "Effect": "Allow",
-        "Action": pick(&[Need::Delete, Need::NatDelete, Need::ZonalNatDelete]),
-        "Resource": "*",
-        "Condition": {"StringEquals": {format!("aws:ResourceTag/{OWNER_TAG}"): "true"}},
-    }));
     json!({"Version": "2012-10-17", "Statement": statements})
 }
 
@@ -166,6 +191,25 @@ mod tests {
     fn tagging_and_the_quota_read_are_listed() {
         let all = actions(NatUse::None);
         assert!(all.contains(&"ec2:CreateTags") && all.contains(&"ec2:DescribeAccountAttributes"));
+    }
+
+    #[test]
+    fn tags_go_only_on_new_or_already_owned_resources() {
+        let document = policy(NatUse::Any);
+        let tagging: Vec<&Value> = document["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["Action"].as_array().unwrap().iter().any(|a| a == "ec2:CreateTags"))
+            .collect();
+        assert_eq!(tagging.len(), 2);
+        for statement in tagging {
+            assert_eq!(statement["Action"], json!(["ec2:CreateTags"]));
+            assert!(statement["Condition"].is_object(), "{statement}");
+        }
+        let creating = &document["Statement"][2]["Condition"]["StringEquals"]["ec2:CreateAction"];
+        assert!(creating.as_array().unwrap().contains(&json!("CreateVpc")), "{creating}");
+        assert!(creating.as_array().unwrap().contains(&json!("AllocateAddress")), "{creating}");
     }
 
     #[test]

@@ -28,7 +28,9 @@ fn main() -> ExitCode {
             let kind = error::kind_of(&err);
             eprintln!("error: {err:#}");
             if cmd::prints_json(&cli.command) {
-                println!("{}", report::error_json(kind, &format!("{err:#}")));
+                let document = report::error_json(kind, &format!("{err:#}"));
+                // Nothing more can be reported if even this write fails.
+                let _ = cmd::emit(&format!("{document}\n"));
             }
             error::exit_code(error::EXIT_ERROR)
         }

@@ -62,7 +62,9 @@ pub fn run(inputs: &PlanInputs) -> Result<Checked> {
     let plan = plugin.plan(&config, &inputs.name, &pairs, &facts)?;
 
     let input = policy_input(&config, &inputs.name, &params, &facts, &plan)?;
+    let started = std::time::Instant::now();
     let outcomes = policy::evaluate(&pack.rules, &input, RULE_BUDGET)?;
+    tracing::debug!(rules = outcomes.len(), elapsed = ?started.elapsed(), "policies evaluated");
     Ok(Checked {
         config,
         name: inputs.name.clone(),
@@ -86,7 +88,9 @@ fn skipped_regions(config: &Config, facts: &Facts) -> Vec<String> {
     let skipped: Vec<String> =
         config.regions.iter().filter(|r| facts.region(r).is_none()).cloned().collect();
     for region in &skipped {
-        tracing::warn!("region `{region}` is not enabled for this account; skipping it");
+        tracing::warn!(
+            "region `{region}` is not in the facts, so the account has not enabled it; skipping it"
+        );
     }
     skipped
 }
@@ -107,7 +111,7 @@ pub fn policy_input(
         value["elastic_ips_in_use"] = json!(region.elastic_ips_in_use());
         regions.insert(region.region.clone(), value);
     }
-    let nat = NatUse::of_standard_plugin(config.public_ips, params);
+    let nat = NatUse::of_plan(plan);
     Ok(policy::Input {
         config: json!({
             "name": name,

@@ -5,6 +5,7 @@
 //! a broken plugin, reported as [`Error::MalformedPlan`](crate::error::Error).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::net::Ipv4Addr;
 
 use ipnet::Ipv4Net;
 use serde::Serialize;
@@ -14,8 +15,20 @@ use crate::facts::{Facts, RegionFacts};
 
 /// Most subnets one region may hold; AWS's default quota is 200 per VPC.
 pub const MAX_SUBNETS_PER_REGION: usize = 1_000;
-/// Longest name or tag value a plan may carry, as AWS allows for tag values.
+/// Longest name or tag value a plan may carry, in characters, as AWS allows for
+/// tag values.
 pub const MAX_TEXT: usize = 256;
+/// Longest tag key, in characters, as AWS allows.
+pub const MAX_TAG_KEY: usize = 128;
+/// Ranges no VPC may use: this network, loopback, link-local, multicast and
+/// reserved space.
+const REFUSED_RANGES: &[Ipv4Net] = &[
+    Ipv4Net::new_assert(Ipv4Addr::new(0, 0, 0, 0), 8),
+    Ipv4Net::new_assert(Ipv4Addr::new(127, 0, 0, 0), 8),
+    Ipv4Net::new_assert(Ipv4Addr::new(169, 254, 0, 0), 16),
+    Ipv4Net::new_assert(Ipv4Addr::new(224, 0, 0, 0), 4),
+    Ipv4Net::new_assert(Ipv4Addr::new(240, 0, 0, 0), 4),
+];
 
 /// The whole plan.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -159,10 +172,10 @@ pub fn check(plan: &Plan, requested: &[String], facts: &Facts) -> Result<(), Str
 }
 
 fn check_region(region: &RegionPlan, facts: &RegionFacts) -> Result<(), String> {
-    check_text("VPC name", &region.vpc.name)?;
+    check_text("VPC name", &region.vpc.name, 1)?;
+    check_cidr("the VPC", &region.vpc.cidr)?;
     for (key, value) in &region.tags {
-        check_text("tag key", key)?;
-        check_text(&format!("tag `{key}`"), value)?;
+        check_tag(key, value)?;
     }
     if region.subnets.len() > MAX_SUBNETS_PER_REGION {
         return Err(format!(
@@ -175,22 +188,54 @@ fn check_region(region: &RegionPlan, facts: &RegionFacts) -> Result<(), String> 
     check_nat(region, facts)
 }
 
-fn check_text(what: &str, text: &str) -> Result<(), String> {
-    if text.is_empty() || text.len() > MAX_TEXT {
+fn check_text(what: &str, text: &str, min: usize) -> Result<(), String> {
+    let length = text.chars().count();
+    if !(min..=MAX_TEXT).contains(&length) {
         let shown: String = text.chars().take(40).collect();
         return Err(format!(
-            "{what} `{shown}` must have 1 to {MAX_TEXT} bytes, not {}",
-            text.len()
+            "{what} `{shown}` must have {min} to {MAX_TEXT} characters, not {length}"
         ));
     }
+    if text.chars().any(char::is_control) {
+        return Err(format!("{what} `{}` holds control characters", text.escape_debug()));
+    }
     Ok(())
+}
+
+/// Tags as AWS takes them, minus the prefixes AWS and host keep for themselves.
+fn check_tag(key: &str, value: &str) -> Result<(), String> {
+    check_text("tag key", key, 1)?;
+    if key.chars().count() > MAX_TAG_KEY {
+        return Err(format!("tag key `{key}` is longer than {MAX_TAG_KEY} characters"));
+    }
+    let lower = key.to_ascii_lowercase();
+    if lower.starts_with("aws:") || key.starts_with(crate::config::RESERVED_TAG_PREFIX) {
+        return Err(format!("tag key `{key}` uses a prefix reserved for AWS or for host itself"));
+    }
+    check_text(&format!("tag `{key}`"), value, 0)
+}
+
+/// A block AWS accepts for a VPC or subnet: between /16 and /28, outside the
+/// ranges AWS refuses.
+fn check_cidr(owner: &str, cidr: &Ipv4Net) -> Result<(), String> {
+    if !(16..=28).contains(&cidr.prefix_len()) {
+        return Err(format!("{owner} has CIDR {cidr}; AWS takes /16 to /28 blocks"));
+    }
+    let refused = REFUSED_RANGES
+        .iter()
+        .find(|range| range.contains(&cidr.network()) || cidr.contains(&range.network()));
+    match refused {
+        Some(range) => Err(format!("{owner} has CIDR {cidr}, inside {range}, which AWS refuses")),
+        None => Ok(()),
+    }
 }
 
 fn check_subnets(region: &RegionPlan, facts: &RegionFacts) -> Result<(), String> {
     let mut by_start: Vec<&Subnet> = region.subnets.iter().collect();
     by_start.sort_by_key(|subnet| (subnet.cidr.network(), subnet.cidr.prefix_len()));
     for (index, subnet) in region.subnets.iter().enumerate() {
-        check_text("subnet name", &subnet.name)?;
+        check_text("subnet name", &subnet.name, 1)?;
+        check_cidr(&format!("subnet `{}`", subnet.name), &subnet.cidr)?;
         if region.subnets[..index].iter().any(|seen| seen.name == subnet.name) {
             return Err(format!("subnet name `{}` is used twice", subnet.name));
         }
@@ -223,7 +268,13 @@ fn check_subnets(region: &RegionPlan, facts: &RegionFacts) -> Result<(), String>
 fn check_route_tables(region: &RegionPlan) -> Result<(), String> {
     let mut associated: BTreeMap<&str, &str> = BTreeMap::new();
     for (index, table) in region.route_tables.iter().enumerate() {
-        check_text("route table name", &table.name)?;
+        check_text("route table name", &table.name, 1)?;
+        if table.default_route == RouteTarget::InternetGateway && !region.internet_gateway {
+            return Err(format!(
+                "route table `{}` routes to an internet gateway, which the plan lacks",
+                table.name
+            ));
+        }
         if region.route_tables[..index].iter().any(|seen| seen.name == table.name) {
             return Err(format!("route table name `{}` is used twice", table.name));
         }

@@ -73,7 +73,8 @@ mod tests {
     use super::*;
 
     fn carve(vpc_cidr: &str, number: u32, block: Block) -> Result<String, PlanError> {
-        let az = Az { name: format!("zone-{number}"), id: format!("use1-az{number}"), number };
+        let (name, id) = (format!("zone-{number}"), format!("use1-az{number}"));
+        let az = Az { name, id, number, open: true };
         let vpc = vpc("us-east-1", vpc_cidr)?;
         subnet("us-east-1", vpc, block, &az).map(|net| net.to_string())
     }

@@ -24,7 +24,8 @@ pub fn facts(region: &str, zones: Vec<Zone>) -> RegionFacts {
     }
 }
 
-/// `facts` with an existing VPC of `cidr` that holds `subnets`, each `(zone ID, tier, CIDR)`.
+/// `facts` with an existing VPC of `cidr` that holds `subnets`, each `(zone ID, tier, CIDR)`,
+/// and no zonal NAT gateway.
 pub fn existing(facts: RegionFacts, cidr: &str, subnets: &[(&str, Tier, &str)]) -> RegionFacts {
     let subnet = |&(zone_id, tier, cidr): &(&str, Tier, &str)| ExistingSubnet {
         zone_id: zone_id.to_string(),
@@ -32,5 +33,15 @@ pub fn existing(facts: RegionFacts, cidr: &str, subnets: &[(&str, Tier, &str)]) 
         cidr: cidr.to_string(),
     };
     let subnets = subnets.iter().map(subnet).collect();
-    RegionFacts { existing: Some(ExistingVpc { cidr: cidr.to_string(), subnets }), ..facts }
+    let vpc = ExistingVpc { cidr: cidr.to_string(), subnets, zonal_nat_zones: Vec::new() };
+    RegionFacts { existing: Some(vpc), ..facts }
+}
+
+/// `facts`, which has an existing VPC, with zonal NAT gateways in the zones named `zones`.
+///
+/// Panics when `facts` has no existing VPC: a NAT gateway needs one.
+pub fn zonal_nats(mut facts: RegionFacts, zones: &[&str]) -> RegionFacts {
+    let vpc = facts.existing.as_mut().expect("zonal NAT gateways need an existing VPC");
+    vpc.zonal_nat_zones = zones.iter().map(|zone| zone.to_string()).collect();
+    facts
 }

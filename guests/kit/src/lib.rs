@@ -2,9 +2,10 @@
 //! the planning helpers that most plugins share.
 //!
 //! A plugin keeps its policy (tiers, layout, NAT, parameters, IAM actions) in plain modules
-//! that return an [`Outcome`]; the kit finds the usable zones ([`zones`]), carves CIDRs
-//! ([`cidr`]), builds subnets ([`subnets`]), walks the configured regions ([`regions`]) and,
-//! built for WebAssembly, exports the planner with `export_planner!`.
+//! that return an [`Outcome`]; the kit finds the zones that hold subnets ([`zones`]), carves
+//! CIDRs ([`cidr`]), builds subnets ([`subnets`]), keeps a zonal NAT gateway in place ([`nat`]),
+//! walks the configured regions ([`regions`]) and, built for WebAssembly, exports the planner
+//! with `export_planner!`.
 //!
 //! Everything here runs natively as well, so plugins test their planning with `cargo test`;
 //! only the export, which calls the host's `log`, is built for WebAssembly alone.
@@ -33,6 +34,7 @@ pub mod cidr;
 mod component;
 #[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;
+pub mod nat;
 mod outcome;
 pub mod regions;
 pub mod subnets;

@@ -26,7 +26,7 @@ mod tests {
     use super::*;
 
     fn carve(vpc_cidr: &str, number: u32, tier: Tier) -> Result<String, PlanError> {
-        let az = Az { name: "zone".into(), id: format!("use1-az{number}"), number };
+        let az = Az { name: "zone".into(), id: format!("use1-az{number}"), number, open: true };
         subnet("us-east-1", cidr::vpc("us-east-1", vpc_cidr)?, &az, tier).map(|net| net.to_string())
     }
 

@@ -55,7 +55,7 @@ fn tags(config: &Config) -> Vec<Pair> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use vpc_plugin_kit::fixtures::{az, existing, facts, zone};
+    use vpc_plugin_kit::fixtures::{az, existing, facts, zonal_nats, zone};
     use vpc_plugin_kit::types::{NatStrategy, RegionPlan, RouteTarget, Tier, ZoneState, ZoneType};
 
     const CIDRS: &str = "us-east-1=10.20.0.0/16,eu-north-1=10.21.0.0/20";
@@ -166,13 +166,64 @@ mod tests {
     }
 
     #[test]
-    fn existing_cidrs_are_kept_and_new_ones_carved_around_them() {
-        let kept = [("use1-az2", Tier::Isolated, "10.99.1.0/24")];
+    fn existing_cidrs_are_kept_and_new_ones_take_their_slots() {
+        let kept = [("use1-az2", Tier::Isolated, "10.99.3.128/25")];
         let facts = existing(us_east_1(), "10.99.0.0/20", &kept);
         let region = only(&config(&["us-east-1"], &[]), &[facts]);
         assert_eq!(region.vpc.cidr, "10.99.0.0/20");
-        assert!(subnets(&region).contains(&("org-isolated-us-east-1b", "10.99.1.0/24")));
+        assert!(subnets(&region).contains(&("org-isolated-us-east-1b", "10.99.3.128/25")));
+        assert!(subnets(&region).contains(&("org-public-us-east-1a", "10.99.1.128/25")));
         assert!(subnets(&region).contains(&("org-private-us-east-1b", "10.99.9.0/24")));
+    }
+
+    /// `us_east_1` with `use1-az2` (`us-east-1b`) in `state`, planned before with its NAT
+    /// gateway in `nat`.
+    fn replanned(state: ZoneState, nat: &str) -> RegionFacts {
+        let mut facts = us_east_1();
+        facts.zones[2].state = state;
+        let kept = [
+            ("use1-az2", Tier::Public, "10.20.8.0/21"),
+            ("use1-az2", Tier::Private, "10.20.144.0/20"),
+            ("use1-az2", Tier::Isolated, "10.20.72.0/21"),
+            ("use1-az4", Tier::Public, "10.20.24.0/21"),
+            ("use1-az4", Tier::Private, "10.20.176.0/20"),
+            ("use1-az4", Tier::Isolated, "10.20.88.0/21"),
+        ];
+        zonal_nats(existing(facts, "10.20.0.0/16", &kept), &[nat])
+    }
+
+    #[test]
+    fn impaired_zone_keeps_its_subnets_and_nat() {
+        let config = config(&["us-east-1"], &[]);
+        let healthy = only(&config, &[replanned(ZoneState::Available, "us-east-1b")]);
+        for state in [ZoneState::Impaired, ZoneState::Unavailable, ZoneState::Information] {
+            let region = only(&config, &[replanned(state, "us-east-1b")]);
+            assert_eq!(region, healthy, "{state:?}");
+        }
+        assert_eq!(healthy.subnets.len(), 6);
+        assert_eq!(healthy.nat, NatStrategy::Single("us-east-1b".into()));
+    }
+
+    #[test]
+    fn existing_nat_stays_unless_nat_zone_moves_it() {
+        let facts = replanned(ZoneState::Available, "us-east-1a");
+        let region = only(&config(&["us-east-1"], &[]), std::slice::from_ref(&facts));
+        assert_eq!(region.nat, NatStrategy::Single("us-east-1a".into()));
+        let target = RouteTarget::NatGateway(Some("us-east-1a".into()));
+        assert_eq!(region.route_tables[1].default_route, target);
+        let moved = only(&config(&["us-east-1"], &[("nat_zone", "us-east-1b")]), &[facts]);
+        assert_eq!(moved.nat, NatStrategy::Single("us-east-1b".into()));
+    }
+
+    #[test]
+    fn new_subnet_on_an_existing_ones_cidr_is_exhausted() {
+        let kept = [("use1-az2", Tier::Isolated, "10.99.1.0/24")];
+        let facts = existing(us_east_1(), "10.99.0.0/20", &kept);
+        let error = plan(&config(&["us-east-1"], &[]), &[facts]).unwrap_err();
+        let PlanError::AddressSpaceExhausted(text) = error else { panic!("{error:?}") };
+        for part in ["`us-east-1a`", "`10.99.1.128/25`", "`10.99.1.0/24`", "`use1-az2`"] {
+            assert!(text.contains(part), "{part}: {text}");
+        }
     }
 
     #[test]

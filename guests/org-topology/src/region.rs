@@ -1,5 +1,6 @@
 //! The plan of one region: its VPC, three tiers of subnets, the NAT gateway and route tables.
 
+use vpc_plugin_kit::nat;
 use vpc_plugin_kit::subnets::{self, label};
 use vpc_plugin_kit::types::{
     NatStrategy, Pair, PlanError, RegionFacts, RegionPlan, RouteTable, RouteTarget, Subnet, Tier,
@@ -28,10 +29,14 @@ pub struct Shape {
 pub fn plan(shape: &Shape, facts: &RegionFacts) -> Result<RegionPlan, PlanError> {
     let region = &facts.region;
     let table_cidr = shape.params.cidr(region)?.to_string();
-    let azs = zones::usable(facts)?;
-    let nat_zone = nat_zone(&shape.params, region, &azs)?;
+    let azs = zones::planned(facts)?;
+    let asked = asked_nat_zone(&shape.params, region, &azs)?;
     let cidr = facts.existing.as_ref().map_or(table_cidr, |existing| existing.cidr.clone());
     let subnets = subnets::plan(&shape.name, facts, &azs, &TIERS, &cidr, layout::subnet)?;
+    let nat_zone = match asked {
+        Some(zone) => zone,
+        None => nat::single(facts, &azs, &subnets)?,
+    };
 
     let route_tables = route_tables(&shape.name, &subnets, &nat_zone);
     Ok(RegionPlan {
@@ -45,25 +50,27 @@ pub fn plan(shape: &Shape, facts: &RegionFacts) -> Result<RegionPlan, PlanError>
     })
 }
 
-/// The zone of the region's NAT gateway: the one `nat_zone` names for the region, or else the
-/// availability zone with the lowest zone ID number; `azs` is not empty.
-fn nat_zone(params: &Params, region: &str, azs: &[Az]) -> Result<String, PlanError> {
+/// The zone that `nat_zone` names for the region's NAT gateway, if it names one.
+///
+/// The user asked for it, so it wins over the zone the gateway is in; without it the gateway
+/// stays where it is, or a new one goes to the open zone with the lowest zone ID number.
+fn asked_nat_zone(params: &Params, region: &str, azs: &[Az]) -> Result<Option<String>, PlanError> {
     let mut named = params.nat_zones.iter().filter(|zone| zone.starts_with(region));
     let Some(zone) = named.next() else {
-        return Ok(azs[0].name.clone());
+        return Ok(None);
     };
     if let Some(other) = named.next() {
         return Err(PlanError::InvalidParameter(format!(
             "parameter `nat_zone` names both `{zone}` and `{other}` for region `{region}`"
         )));
     }
-    if !azs.iter().any(|az| az.name == *zone) {
+    if !azs.iter().any(|az| az.open && az.name == *zone) {
         return Err(PlanError::InvalidParameter(format!(
             "parameter `nat_zone` names `{zone}`, which is not an available availability zone \
              of region `{region}`"
         )));
     }
-    Ok(zone.clone())
+    Ok(Some(zone.clone()))
 }
 
 /// One route table per tier: public to the internet gateway, private to the NAT gateway in

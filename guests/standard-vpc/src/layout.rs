@@ -26,7 +26,7 @@ mod tests {
     use super::*;
 
     fn az(number: u32) -> Az {
-        Az { name: format!("zone-{number}"), id: format!("use1-az{number}"), number }
+        Az { name: format!("zone-{number}"), id: format!("use1-az{number}"), number, open: true }
     }
 
     fn carve(vpc_cidr: &str, number: u32, tier: Tier) -> Result<String, PlanError> {

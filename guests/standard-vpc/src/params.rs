@@ -27,7 +27,7 @@ pub enum NatMode {
     Regional,
     /// One zonal NAT gateway in every availability zone.
     PerAz,
-    /// One zonal NAT gateway, in the zone with the lowest zone ID number.
+    /// One zonal NAT gateway: where the VPC has it, or in the zone with the lowest zone ID number.
     Single,
     /// No NAT gateway.
     None,

@@ -49,7 +49,7 @@ fn tags(config: &Config) -> Vec<Pair> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use vpc_plugin_kit::fixtures::{az, existing, facts, zone};
+    use vpc_plugin_kit::fixtures::{az, existing, facts, zonal_nats, zone};
     use vpc_plugin_kit::types::{
         NatStrategy, RegionPlan, RouteTarget, Subnet, Tier, ZoneState, ZoneType,
     };
@@ -195,6 +195,92 @@ mod tests {
         assert!(cidrs.contains(&("dev-public-us-east-1a".into(), "172.31.7.0/24".into())));
         assert!(cidrs.contains(&("dev-private-us-east-1a".into(), "172.31.11.0/24".into())));
         assert!(cidrs.contains(&("dev-public-us-east-1c".into(), "172.31.0.0/24".into())));
+    }
+
+    /// `us_east_1` with `use1-az6` (`us-east-1b`) in `state`, planned before: a VPC with both
+    /// tiers in every zone and, when `nat` names one, a zonal NAT gateway there.
+    fn replanned(state: ZoneState, nat: &[&str]) -> RegionFacts {
+        let mut facts = us_east_1();
+        facts.zones[2].state = state;
+        let kept = [
+            ("use1-az1", Tier::Public, "10.1.0.0/20"),
+            ("use1-az1", Tier::Private, "10.1.128.0/20"),
+            ("use1-az4", Tier::Public, "10.1.48.0/20"),
+            ("use1-az4", Tier::Private, "10.1.176.0/20"),
+            ("use1-az6", Tier::Public, "10.1.80.0/20"),
+            ("use1-az6", Tier::Private, "10.1.208.0/20"),
+        ];
+        zonal_nats(existing(facts, "10.1.0.0/16", &kept), nat)
+    }
+
+    #[test]
+    fn impaired_zone_keeps_its_existing_subnets() {
+        let config = config(false, &["us-east-1"], &[]);
+        let healthy = only(&config, &[replanned(ZoneState::Available, &[])]);
+        for state in [ZoneState::Impaired, ZoneState::Unavailable, ZoneState::Information] {
+            let region = only(&config, &[replanned(state, &[])]);
+            assert_eq!(region, healthy, "{state:?}");
+        }
+        let private = &healthy.route_tables[1].subnets;
+        assert!(private.contains(&"dev-private-us-east-1b".to_string()));
+    }
+
+    #[test]
+    fn impaired_zone_gets_no_new_subnets() {
+        let mut facts = replanned(ZoneState::Impaired, &[]);
+        let vpc = facts.existing.as_mut().unwrap();
+        vpc.subnets.retain(|subnet| subnet.zone_id != "use1-az6" || subnet.tier == Tier::Public);
+        let region = only(&config(false, &["us-east-1"], &[]), &[facts.clone()]);
+        let names: Vec<&str> = region.subnets.iter().map(|s| s.name.as_str()).collect();
+        assert!(names.contains(&"dev-public-us-east-1b"));
+        assert!(!names.contains(&"dev-private-us-east-1b"));
+        facts.zones.remove(2);
+        let region = only(&config(false, &["us-east-1"], &[]), &[facts]);
+        assert!(region.subnets.iter().all(|subnet| subnet.zone != "us-east-1b"));
+    }
+
+    #[test]
+    fn single_nat_stays_where_it_is() {
+        let config = config(false, &["us-east-1"], &[("nat", "single")]);
+        for state in [ZoneState::Available, ZoneState::Impaired] {
+            let region = only(&config, &[replanned(state, &["us-east-1b"])]);
+            assert_eq!(region.nat, NatStrategy::Single("us-east-1b".into()), "{state:?}");
+            let target = RouteTarget::NatGateway(Some("us-east-1b".into()));
+            assert_eq!(region.route_tables[1].default_route, target);
+        }
+        let mut gone = replanned(ZoneState::Available, &["us-east-1b"]);
+        gone.zones.remove(2);
+        assert_eq!(only(&config, &[gone]).nat, NatStrategy::Single("us-east-1c".into()));
+    }
+
+    #[test]
+    fn single_nat_moves_off_a_zone_without_a_public_subnet() {
+        let mut facts = replanned(ZoneState::Impaired, &["us-east-1b"]);
+        let vpc = facts.existing.as_mut().unwrap();
+        vpc.subnets.retain(|subnet| subnet.zone_id != "use1-az6" || subnet.tier == Tier::Private);
+        let region = only(&config(false, &["us-east-1"], &[("nat", "single")]), &[facts]);
+        assert_eq!(region.nat, NatStrategy::Single("us-east-1c".into()));
+    }
+
+    #[test]
+    fn per_az_nat_of_an_impaired_zone_is_kept() {
+        let config = config(false, &["us-east-1"], &[("nat", "per-az")]);
+        let region = only(&config, &[replanned(ZoneState::Impaired, &[])]);
+        let table = region.route_tables.iter().find(|t| t.name == "dev-private-us-east-1b");
+        let table = table.expect("the impaired zone keeps its private route table");
+        assert_eq!(table.subnets, ["dev-private-us-east-1b"]);
+        assert_eq!(table.default_route, RouteTarget::NatGateway(Some("us-east-1b".into())));
+    }
+
+    #[test]
+    fn per_az_private_subnet_without_a_public_one_uses_another_zones_nat() {
+        let mut facts = replanned(ZoneState::Impaired, &[]);
+        let vpc = facts.existing.as_mut().unwrap();
+        vpc.subnets.retain(|subnet| subnet.zone_id != "use1-az6" || subnet.tier == Tier::Private);
+        let region = only(&config(false, &["us-east-1"], &[("nat", "per-az")]), &[facts]);
+        let table = region.route_tables.iter().find(|t| t.name == "dev-private-us-east-1b");
+        let target = RouteTarget::NatGateway(Some("us-east-1c".into()));
+        assert_eq!(table.unwrap().default_route, target);
     }
 
     #[test]

@@ -24,13 +24,13 @@ pub struct Shape {
 
 /// Plans the region that `facts` describes.
 pub fn plan(shape: &Shape, facts: &RegionFacts) -> Result<RegionPlan, PlanError> {
-    let azs = zones::usable(facts)?;
+    let azs = zones::planned(facts)?;
     let cidr = vpc_cidr(shape, facts)?;
     let tiers: &[Tier] =
         if shape.private { &[Tier::Public, Tier::Private] } else { &[Tier::Public] };
     let subnets = subnets::plan(&shape.name, facts, &azs, tiers, &cidr, layout::subnet)?;
 
-    let nat = routes::strategy(shape.nat, &azs);
+    let nat = routes::strategy(shape.nat, facts, &azs, &subnets)?;
     let route_tables = routes::tables(&shape.name, &subnets, &nat);
     Ok(RegionPlan {
         region: facts.region.clone(),

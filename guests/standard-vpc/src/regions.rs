@@ -130,6 +130,16 @@ mod tests {
     }
 
     #[test]
+    fn what_a_base_holds_is_what_the_readme_says() {
+        assert!(SLOTS.iter().all(|(region, _)| vpc_cidr(region, base("10.0.0.0/8")).is_ok()));
+        assert!(SLOTS.iter().all(|(region, _)| vpc_cidr(region, base("10.0.0.0/16")).is_err()));
+        let twelve =
+            SLOTS.iter().filter(|(region, _)| vpc_cidr(region, base("10.0.0.0/12")).is_ok());
+        let twelve: Vec<usize> = twelve.map(|(_, slot)| *slot).collect();
+        assert_eq!(twelve, (1..=15).collect::<Vec<_>>());
+    }
+
+    #[test]
     fn slot_beyond_base_is_exhausted() {
         assert!(vpc_cidr("ap-northeast-3", base("10.0.0.0/12")).is_ok());
         let error = vpc_cidr("ap-southeast-1", base("10.0.0.0/12")).unwrap_err();

@@ -1,6 +1,9 @@
 //! The NAT strategy of a region and the route tables that follow from it.
 
-use vpc_plugin_kit::types::{NatStrategy, RouteTable, RouteTarget, Subnet, Tier};
+use vpc_plugin_kit::nat;
+use vpc_plugin_kit::types::{
+    NatStrategy, PlanError, RegionFacts, RouteTable, RouteTarget, Subnet, Tier,
+};
 use vpc_plugin_kit::zones::Az;
 
 use crate::params::NatMode;
@@ -16,14 +19,23 @@ pub fn mode(asked: Option<NatMode>, private: bool) -> NatMode {
     }
 }
 
-/// The NAT strategy of a region whose availability zones are `azs`, in zone ID order.
-pub fn strategy(mode: NatMode, azs: &[Az]) -> NatStrategy {
-    match (mode, azs.first()) {
-        (NatMode::Regional, _) => NatStrategy::Regional,
-        (NatMode::PerAz, _) => NatStrategy::PerAz,
-        (NatMode::Single, Some(first)) => NatStrategy::Single(first.name.clone()),
-        (NatMode::Single, None) | (NatMode::None, _) => NatStrategy::None,
-    }
+/// The NAT strategy of the region that `facts` describes, whose availability zones are `azs`
+/// and planned subnets `subnets`, both in zone ID order.
+///
+/// A single NAT gateway stays in the zone it is in while that zone has a public subnet, and
+/// otherwise goes to the open zone with the lowest zone ID number.
+pub fn strategy(
+    mode: NatMode,
+    facts: &RegionFacts,
+    azs: &[Az],
+    subnets: &[Subnet],
+) -> Result<NatStrategy, PlanError> {
+    Ok(match mode {
+        NatMode::Regional => NatStrategy::Regional,
+        NatMode::PerAz => NatStrategy::PerAz,
+        NatMode::Single => NatStrategy::Single(nat::single(facts, azs, subnets)?),
+        NatMode::None => NatStrategy::None,
+    })
 }
 
 /// The route tables of a region: `{name}-public`, then the private ones.
@@ -49,14 +61,22 @@ pub fn tables(name: &str, subnets: &[Subnet], nat: &NatStrategy) -> Vec<RouteTab
 }
 
 /// One `{name}-private-{zone}` table per private subnet, routed to its zone's NAT gateway.
+///
+/// A zone without a public subnet has no room for a NAT gateway: that happens only to a zone
+/// that is impaired or unavailable and kept just its private subnet. Its table routes to the
+/// gateway of the first zone that has one, or nowhere when no zone has.
 fn per_zone(name: &str, subnets: &[Subnet]) -> Vec<RouteTable> {
+    let has_nat = |zone: &str| {
+        let tiers = |tier| subnets.iter().any(|s| s.zone == zone && s.tier == tier);
+        tiers(Tier::Public) && tiers(Tier::Private)
+    };
+    let fallback = subnets.iter().map(|subnet| &subnet.zone).find(|zone| has_nat(zone));
     let private = subnets.iter().filter(|subnet| subnet.tier == Tier::Private);
     let zonal = |subnet: &Subnet| {
-        table(
-            format!("{name}-private-{}", subnet.zone),
-            vec![subnet.name.clone()],
-            RouteTarget::NatGateway(Some(subnet.zone.clone())),
-        )
+        let zone = if has_nat(&subnet.zone) { Some(&subnet.zone) } else { fallback };
+        let target =
+            zone.map_or(RouteTarget::None, |zone| RouteTarget::NatGateway(Some(zone.clone())));
+        table(format!("{name}-private-{}", subnet.zone), vec![subnet.name.clone()], target)
     };
     private.map(zonal).collect()
 }
@@ -81,6 +101,7 @@ fn names(subnets: &[Subnet], tier: Tier) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use vpc_plugin_kit::fixtures::facts;
 
     fn subnet(zone: &str, tier: Tier) -> Subnet {
         let label = if tier == Tier::Public { "public" } else { "private" };
@@ -100,7 +121,7 @@ mod tests {
     }
 
     fn az(name: &str, number: u32) -> Az {
-        Az { name: name.to_string(), id: format!("use1-az{number}"), number }
+        Az { name: name.to_string(), id: format!("use1-az{number}"), number, open: true }
     }
 
     #[test]
@@ -114,8 +135,13 @@ mod tests {
     #[test]
     fn single_nat_takes_the_first_zone_by_id() {
         let azs = [az("us-east-1c", 1), az("us-east-1a", 2)];
-        assert_eq!(strategy(NatMode::Single, &azs), NatStrategy::Single("us-east-1c".into()));
-        assert_eq!(strategy(NatMode::PerAz, &azs), NatStrategy::PerAz);
+        let mut subnets = both(&["us-east-1c", "us-east-1a"]);
+        subnets[0].zone_id = "use1-az1".into();
+        subnets[2].zone_id = "use1-az2".into();
+        let facts = facts("us-east-1", Vec::new());
+        let nat = |mode| strategy(mode, &facts, &azs, &subnets).unwrap();
+        assert_eq!(nat(NatMode::Single), NatStrategy::Single("us-east-1c".into()));
+        assert_eq!(nat(NatMode::PerAz), NatStrategy::PerAz);
     }
 
     #[test]
@@ -143,6 +169,17 @@ mod tests {
         assert_eq!(names, ["dev-public", "dev-private-a", "dev-private-b"]);
         assert_eq!(tables[2].subnets, ["dev-private-b"]);
         assert_eq!(tables[2].default_route, RouteTarget::NatGateway(Some("b".into())));
+    }
+
+    #[test]
+    fn per_az_private_subnet_in_a_zone_without_a_public_one_borrows_a_nat() {
+        let mut subnets = both(&["a", "b"]);
+        subnets.remove(2);
+        let zonal = tables("dev", &subnets, &NatStrategy::PerAz);
+        assert_eq!(zonal[2].name, "dev-private-b");
+        assert_eq!(zonal[2].default_route, RouteTarget::NatGateway(Some("a".into())));
+        let lone = tables("dev", &subnets[2..], &NatStrategy::PerAz);
+        assert_eq!(lone[1].default_route, RouteTarget::None);
     }
 
     #[test]

@@ -6,7 +6,9 @@ pub mod plan;
 pub mod policy;
 pub mod validate;
 
-use anyhow::Result;
+use std::io::Write as _;
+
+use anyhow::{Context as _, Result};
 
 use crate::cli::{Command, PlanOutput, ValidateFormat};
 
@@ -26,5 +28,15 @@ pub fn prints_json(command: &Command) -> bool {
         Command::Plan(command) => command.output == PlanOutput::Json,
         Command::Validate(command) => command.format == ValidateFormat::Json,
         Command::Policy(_) | Command::Permissions(_) => false,
+    }
+}
+
+/// Writes a command's output to stdout. A reader that went away, as `head`
+/// does, is not an error: there is simply no one left to tell.
+pub fn emit(text: &str) -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context("cannot write the output"),
     }
 }

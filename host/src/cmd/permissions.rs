@@ -18,9 +18,10 @@ pub fn execute(command: &PermissionsCommand) -> Result<u8> {
         }
         None => NatUse::Any,
     };
-    match command.format {
-        PermissionsFormat::Json => println!("{}", serde_json::to_string_pretty(&iam::policy(nat))?),
-        PermissionsFormat::List => iam::actions(nat).iter().for_each(|action| println!("{action}")),
-    }
+    let output = match command.format {
+        PermissionsFormat::Json => serde_json::to_string_pretty(&iam::policy(nat))? + "\n",
+        PermissionsFormat::List => iam::actions(nat).iter().map(|a| format!("{a}\n")).collect(),
+    };
+    super::emit(&output)?;
     Ok(EXIT_OK)
 }

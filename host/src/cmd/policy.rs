@@ -19,18 +19,22 @@ pub fn execute(command: &PolicyCommand) -> Result<u8> {
         None => Pack::default_pack()?,
     };
     let results = run_tests(&pack, RULE_BUDGET);
+    let mut output = String::new();
     for result in &results {
         match &result.problem {
-            None => println!("ok    {}: {}", result.rule, result.test),
-            Some(problem) => println!("FAIL  {}: {}: {problem}", result.rule, result.test),
+            None => output += &format!("ok    {}: {}\n", result.rule, result.test),
+            Some(problem) => {
+                output += &format!("FAIL  {}: {}: {problem}\n", result.rule, result.test)
+            }
         }
     }
     let failed = results.iter().filter(|r| !r.ok).count();
     let untested = pack.rules.iter().filter(|rule| rule.tests.is_empty()).count();
-    println!(
-        "{} passed, {failed} failed ({} rules, {untested} without tests)",
+    output += &format!(
+        "{} passed, {failed} failed ({} rules, {untested} without tests)\n",
         results.len() - failed,
         pack.rules.len()
     );
+    super::emit(&output)?;
     Ok(if failed == 0 { EXIT_OK } else { EXIT_DENIED })
 }

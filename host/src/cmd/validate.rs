@@ -18,6 +18,6 @@ pub fn execute(command: &ValidateCommand) -> Result<u8> {
         ValidateFormat::Sarif => report::sarif(&checked)? + "\n",
         ValidateFormat::Github => report::github(&checked),
     };
-    print!("{output}");
+    super::emit(&output)?;
     Ok(if checked.denied() { EXIT_DENIED } else { EXIT_OK })
 }

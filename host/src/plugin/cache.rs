@@ -6,6 +6,7 @@
 //! artifact built for another.
 
 use std::hash::{Hash, Hasher};
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
@@ -35,10 +36,11 @@ pub fn component(engine: &Engine, wasm: &[u8], digest: &str, dir: &Path) -> Resu
                 return Ok(component);
             }
             Err(err) => {
-                tracing::debug!(cache = %path.display(), "ignoring unusable cache entry: {err:#}")
+                tracing::warn!(cache = %path.display(), "recompiling the plugin: {err:#}")
             }
         }
     }
+    tracing::debug!("compiling the plugin");
     let component = Component::new(engine, wasm)?;
     if let Err(err) = store(&component, dir, &path) {
         tracing::warn!(cache = %dir.display(), "cannot cache the compiled plugin: {err:#}");
@@ -46,22 +48,51 @@ pub fn component(engine: &Engine, wasm: &[u8], digest: &str, dir: &Path) -> Resu
     Ok(component)
 }
 
-#[expect(unsafe_code, reason = "loading machine code this host compiled and wrote itself")]
+/// Loads a cache entry: a SHA-256 of the artifact, then the artifact. The digest
+/// catches an entry that was cut short or corrupted, which would otherwise be
+/// loaded as machine code.
 fn load(engine: &Engine, path: &Path) -> Result<Component> {
-    // SAFETY: the file was written by `store` below from `Component::serialize`
-    // with an engine of the same compatibility hash (part of its name), into the
-    // user's own cache directory.
-    Ok(unsafe { Component::deserialize_file(engine, path) }?)
+    let bytes = std::fs::read(path)?;
+    let Some((digest, artifact)) = bytes.split_at_checked(DIGEST_LEN) else {
+        anyhow::bail!("the entry is too short");
+    };
+    if Sha256::digest(artifact).as_slice() != digest {
+        anyhow::bail!("the entry does not match its digest");
+    }
+    deserialize(engine, artifact)
+}
+
+#[expect(unsafe_code, reason = "loading machine code this host compiled and wrote itself")]
+fn deserialize(engine: &Engine, artifact: &[u8]) -> Result<Component> {
+    // SAFETY: `artifact` was written by `store` below from `Component::serialize`,
+    // under a name that carries this engine's compatibility hash, into the user's
+    // own cache directory, and it matches the digest written beside it.
+    Ok(unsafe { Component::deserialize(engine, artifact) }?)
 }
 
 fn store(component: &Component, dir: &Path, path: &Path) -> Result<()> {
-    std::fs::create_dir_all(dir)?;
-    let bytes = component.serialize()?;
+    create_private_dir(dir)?;
+    let artifact = component.serialize()?;
     let mut staged = tempfile::NamedTempFile::new_in(dir)?;
-    std::io::Write::write_all(&mut staged, &bytes)?;
+    staged.write_all(&Sha256::digest(&artifact))?;
+    staged.write_all(&artifact)?;
     staged.persist(path)?;
     Ok(())
 }
+
+/// Creates the cache directory readable and writable by its owner alone: what
+/// it holds is run as machine code.
+fn create_private_dir(dir: &Path) -> Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)?;
+    Ok(())
+}
+
+/// Length of the digest that starts every cache entry.
+const DIGEST_LEN: usize = 32;
 
 /// A stable digest of everything that makes compiled code engine-specific.
 fn engine_key(engine: &Engine) -> String {

@@ -45,6 +45,7 @@ fn region_facts(facts: &facts::RegionFacts) -> wit::RegionFacts {
                     cidr: s.cidr.to_string(),
                 })
                 .collect(),
+            zonal_nat_zones: vpc.zonal_nat_zones.clone(),
         }),
         elastic_ips: facts
             .elastic_ips

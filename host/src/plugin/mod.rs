@@ -12,7 +12,8 @@ mod convert;
 mod sandbox;
 
 use std::path::Path;
-use std::time::Duration;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use sha2::{Digest, Sha256};
@@ -23,6 +24,7 @@ use crate::config::Config;
 use crate::error::{Error, bad_input};
 use crate::facts::Facts;
 use crate::plan::{self, Plan};
+use bindings::host::vpc::types as wit;
 use sandbox::State;
 
 mod bindings {
@@ -100,16 +102,9 @@ impl Plugin {
     ) -> Result<Plan> {
         let input = convert::config(config, name, params);
         let region_facts = convert::facts(config, facts);
-        let mut store = Store::new(&self.engine, State::new(&self.name, self.budget));
-        store.limiter(|state| &mut state.limits);
-        store.set_epoch_deadline(1);
-        store.set_hostcall_fuel(self.budget.memory);
-        let instance = bindings::Plugin::instantiate(&mut store, &self.component, &self.linker)
-            .map_err(|err| self.failure(&store, err))?;
-        let deadline = sandbox::Deadline::start(&self.engine, self.budget.time);
-        let outcome = instance.host_vpc_planner().call_make_plan(&mut store, &input, &region_facts);
-        drop(deadline);
-        let returned = outcome.map_err(|err| self.failure(&store, err))?;
+        let started = Instant::now();
+        let returned = self.call(input, region_facts)?;
+        tracing::debug!(plugin = %self.name, elapsed = ?started.elapsed(), "plugin returned");
         let wit_plan = returned.map_err(|err| Error::Plugin {
             plugin: self.name.clone(),
             message: convert::plan_error(err),
@@ -120,10 +115,50 @@ impl Plugin {
         Ok(plan)
     }
 
-    fn failure(&self, store: &Store<State>, err: wasmtime::Error) -> anyhow::Error {
-        sandbox::classify(&self.name, store.data(), self.budget, err).into()
+    /// Instantiates the plugin in a fresh store and calls it, on a worker thread
+    /// whose result is awaited no longer than the time budget: epoch
+    /// interruption stops a plugin that computes too long, and the wait stops
+    /// one blocked inside a host call, which epochs cannot interrupt.
+    fn call(&self, input: wit::Config, facts: Vec<wit::RegionFacts>) -> Result<Returned> {
+        let (engine, component, linker) =
+            (self.engine.clone(), self.component.clone(), self.linker.clone());
+        let (name, budget) = (self.name.clone(), self.budget);
+        let (send, receive) = mpsc::channel();
+        let deadline = sandbox::Deadline::start(&self.engine, budget.time);
+        std::thread::spawn(move || {
+            let mut store = Store::new(&engine, State::new(&name, budget));
+            store.limiter(|state| &mut state.limits);
+            store.set_epoch_deadline(1);
+            store.set_hostcall_fuel(budget.memory);
+            let outcome = match bindings::Plugin::instantiate(&mut store, &component, &linker) {
+                Ok(plugin) => plugin
+                    .host_vpc_planner()
+                    .call_make_plan(&mut store, &input, &facts)
+                    .map_err(|err| sandbox::classify(&name, store.data(), budget, err)),
+                Err(err) => Err(sandbox::classify_instantiation(&name, store.data(), budget, err)),
+            };
+            // The receiver is gone only when the host stopped waiting.
+            let _ = send.send(outcome);
+        });
+        let outcome = receive.recv_timeout(budget.time + BLOCKED_GRACE);
+        drop(deadline);
+        match outcome {
+            Ok(returned) => Ok(returned?),
+            Err(_) => Err(Error::PluginBudget {
+                plugin: self.name.clone(),
+                budget: format!("time ({} ms)", budget.time.as_millis()),
+                hint: "it stayed blocked in a call to the host, such as a sleep".to_string(),
+            }
+            .into()),
+        }
     }
 }
+
+/// What one call of the plugin gives back.
+type Returned = std::result::Result<wit::Plan, wit::PlanError>;
+
+/// How long past its budget the host waits for a plugin blocked in a host call.
+const BLOCKED_GRACE: Duration = Duration::from_millis(250);
 
 fn check_interface(engine: &Engine, component: &Component, name: &str) -> Result<()> {
     let exports: Vec<String> =

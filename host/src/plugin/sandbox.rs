@@ -184,6 +184,25 @@ impl Deadline {
     }
 }
 
+/// Turns a failed instantiation into the error the user sees: a trap or an
+/// exhausted budget in the plugin's start-up code, or else imports and exports
+/// whose types differ from this host's interface, although their names match.
+pub fn classify_instantiation(
+    plugin: &str,
+    state: &State,
+    budget: Budget,
+    err: wasmtime::Error,
+) -> Error {
+    if state.limits.exceeded || err.downcast_ref::<Trap>().is_some() {
+        return classify(plugin, state, budget, err);
+    }
+    Error::PluginInterface {
+        plugin: plugin.to_string(),
+        found: format!("does not match the interface's types ({err:#})"),
+        expected: super::PLANNER_EXPORT.to_string(),
+    }
+}
+
 /// Turns a failed call into the error the user sees: an exhausted budget, or a
 /// trap with whatever the plugin wrote to stderr.
 pub fn classify(plugin: &str, state: &State, budget: Budget, err: wasmtime::Error) -> Error {

@@ -10,6 +10,10 @@ use serde::Serialize;
 use super::{Action, Rule, Severity, cidr};
 use crate::error::Error;
 
+/// Stack of the evaluating thread: CEL evaluation recurses on the expression's
+/// depth, which pack loading bounds.
+const WORKER_STACK: usize = 32 << 20;
+
 /// The values a rule sees, as JSON.
 #[derive(Debug, Clone, Default)]
 pub struct Input {
@@ -19,7 +23,8 @@ pub struct Input {
     pub facts: serde_json::Value,
     /// The plan.
     pub plan: serde_json::Value,
-    /// The IAM actions of the policy `host permissions` prints for this config.
+    /// The IAM actions host grants itself for the plan's NAT use, as `host
+    /// permissions` prints them.
     pub permissions: serde_json::Value,
 }
 
@@ -52,7 +57,7 @@ pub fn evaluate(rules: &[Rule], input: &Input, budget: Duration) -> Result<Vec<O
     let (send, receive) = mpsc::channel();
     // The worker owns everything it touches, so a rule that overruns its budget
     // can be abandoned: the command fails and the process exits.
-    std::thread::spawn(move || {
+    let worker = std::thread::Builder::new().stack_size(WORKER_STACK).spawn(move || {
         let context = match context(&input) {
             Ok(context) => context,
             Err(message) => return drop(send.send(Err(message))),
@@ -63,6 +68,9 @@ pub fn evaluate(rules: &[Rule], input: &Input, budget: Duration) -> Result<Vec<O
             }
         }
     });
+    if let Err(err) = worker {
+        anyhow::bail!("cannot start the policy evaluator: {err}");
+    }
     rules.iter().map(|rule| outcome(rule, receive.recv_timeout(budget), budget)).collect()
 }
 
@@ -119,9 +127,25 @@ fn run(source: &str, context: &cel::Context<'_, '_>) -> Result<Vec<String>, Stri
             .iter()
             .map(|item| match item {
                 Value::String(text) => Ok(text.to_string()),
-                other => Err(format!("its list holds {other:?}, not only strings")),
+                other => Err(format!("its list holds a {}, not only strings", type_name(other))),
             })
             .collect(),
-        other => Err(format!("it yields {other:?}, not a bool or a list of strings")),
+        other => Err(format!("it yields a {}, not a bool or a list of strings", type_name(&other))),
+    }
+}
+
+/// The CEL name of a value's type, for messages.
+fn type_name(value: &Value) -> &'static str {
+    match value {
+        Value::List(_) => "list",
+        Value::Map(_) => "map",
+        Value::Int(_) => "int",
+        Value::UInt(_) => "uint",
+        Value::Float(_) => "double",
+        Value::String(_) => "string",
+        Value::Bytes(_) => "bytes",
+        Value::Bool(_) => "bool",
+        Value::Null => "null",
+        _ => "value of another type",
     }
 }

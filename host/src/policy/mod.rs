@@ -127,6 +127,11 @@ impl Pack {
     /// Adds every `.yaml` and `.yml` file of `dir`, in name order.
     pub fn add_dir(&mut self, dir: &Path) -> Result<()> {
         let shown = dir.display();
+        if !dir.is_dir() {
+            return Err(bad_input(format!(
+                "policy directory `{shown}` is not a directory; `--policies` takes a directory of .yaml files"
+            )));
+        }
         let entries = std::fs::read_dir(dir)
             .map_err(|err| bad_input(format!("cannot read policy directory `{shown}`: {err}")))?;
         let mut files: Vec<PathBuf> = entries
@@ -143,6 +148,7 @@ impl Pack {
             })?;
             self.add_file(&file, &text)?;
         }
+        tracing::debug!(dir = %shown, rules = self.rules.len(), "policy pack loaded");
         Ok(())
     }
 
@@ -181,17 +187,73 @@ pub fn env() -> Arc<cel::Env> {
     Arc::new(env)
 }
 
+/// Longest expression a rule may have, in bytes.
+const MAX_EXPRESSION: usize = 16 << 10;
+/// Deepest nesting of brackets a rule may have; the CEL parser recurses on each.
+const MAX_NESTING: usize = 24;
+
+/// How deeply `(`, `[` and `{` nest in `expression`, outside string literals.
+fn nesting(expression: &str) -> usize {
+    let (mut depth, mut deepest, mut quote, mut escaped) = (0_usize, 0, None, false);
+    for c in expression.chars() {
+        match quote {
+            Some(_) if escaped => escaped = false,
+            Some(_) if c == '\\' => escaped = true,
+            Some(open) if c == open => quote = None,
+            Some(_) => {}
+            None => match c {
+                '\'' | '"' => quote = Some(c),
+                '(' | '[' | '{' => {
+                    depth += 1;
+                    deepest = deepest.max(depth);
+                }
+                ')' | ']' | '}' => depth = depth.saturating_sub(1),
+                _ => {}
+            },
+        }
+    }
+    deepest
+}
+
+/// Runs `parse` on a thread whose stack fits the CEL parser's recursion at
+/// [`MAX_NESTING`] with room to spare; the main thread's may not.
+fn on_parser_stack<T: Send>(parse: impl FnOnce() -> Result<T, String> + Send) -> Result<T, String> {
+    std::thread::scope(|scope| {
+        let worker =
+            std::thread::Builder::new().stack_size(PARSER_STACK).spawn_scoped(scope, parse);
+        match worker.map(|handle| handle.join()) {
+            Ok(Ok(result)) => result,
+            Ok(Err(_)) => Err("the expression crashed the parser".to_string()),
+            Err(err) => Err(format!("cannot start the parser: {err}")),
+        }
+    })
+}
+
+/// Stack for parsing one expression.
+const PARSER_STACK: usize = 64 << 20;
+
 fn check_rule(rule: &Rule) -> Result<(), String> {
     let id_ok = !rule.id.is_empty()
         && rule.id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
     if !id_ok {
         return Err("ids use lowercase letters, digits and `-`".to_string());
     }
-    let env = env();
-    let program = env
-        .compile(&rule.expression)
-        .map_err(|err| format!("the expression does not parse: {err}"))?;
-    let (variables, functions) = references::unknown(program.expression(), &env);
+    if rule.expression.len() > MAX_EXPRESSION {
+        return Err(format!("the expression is longer than {MAX_EXPRESSION} bytes"));
+    }
+    let depth = nesting(&rule.expression);
+    if depth > MAX_NESTING {
+        return Err(format!(
+            "the expression nests {depth} levels deep; at most {MAX_NESTING} are allowed"
+        ));
+    }
+    let (variables, functions) = on_parser_stack(|| {
+        let env = env();
+        let program = env
+            .compile(&rule.expression)
+            .map_err(|err| format!("the expression does not parse: {err}"))?;
+        Ok(references::unknown(program.expression(), &env))
+    })?;
     if let Some(variable) = variables.first() {
         return Err(format!(
             "unknown variable `{variable}`; rules can read {}",
@@ -231,6 +293,22 @@ mod tests {
         let err = evaluate(&pack.rules, &Input::default(), std::time::Duration::from_secs(5));
         let message = format!("{:#}", err.unwrap_err());
         assert!(message.contains("`number`") && message.contains("not a bool"), "{message}");
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_before_the_parser_sees_it() {
+        let deep = format!("{}true{}", "(".repeat(60), ")".repeat(60));
+        let text = format!(
+            "rules:\n  - id: deep\n    severity: low\n    action: warn\n    message: m\n    expression: '{deep}'\n"
+        );
+        let err = Pack::default().add_file(Path::new("p.yaml"), &text).unwrap_err().to_string();
+        assert!(err.contains("60 levels deep"), "{err}");
+        let edge = format!("{}true{}", "[".repeat(MAX_NESTING), "]".repeat(MAX_NESTING));
+        let text = format!(
+            "rules:\n  - id: edge\n    severity: low\n    action: warn\n    message: m\n    expression: '{edge} == {edge}'\n"
+        );
+        Pack::default().add_file(Path::new("p.yaml"), &text).unwrap();
+        assert_eq!(nesting("f('(((', \"[\\\"\", {'a': [1]})"), 3);
     }
 
     #[test]

@@ -63,6 +63,17 @@ fn is_declared(name: &str, env: &Arc<Env>) -> bool {
     probe.add_function(name, |value: i64| value).is_err()
 }
 
+/// The namespace a call's target names: an identifier that is neither a
+/// variable nor bound by a macro, such as `lists` in `lists.range(3)`.
+fn namespace<'a>(target: &'a IdedExpr, bound: &[String]) -> Option<&'a str> {
+    match &target.expr {
+        Expr::Ident(name) if !VARIABLES.contains(&name.as_str()) && !bound.contains(name) => {
+            Some(name)
+        }
+        _ => None,
+    }
+}
+
 #[derive(Default)]
 struct Walk {
     variables: BTreeSet<String>,
@@ -74,10 +85,16 @@ impl Walk {
         match &expr.expr {
             Expr::Ident(name) => self.ident(name, bound),
             Expr::Call(call) => {
-                self.functions.insert(call.func_name.clone());
-                if let Some(target) = &call.target {
-                    self.expr(target, bound);
-                }
+                match call.target.as_deref().and_then(|t| namespace(t, bound)) {
+                    // `lists.range(3)`: a function of a namespace, not a member call.
+                    Some(space) => self.functions.insert(format!("{space}.{}", call.func_name)),
+                    None => {
+                        if let Some(target) = &call.target {
+                            self.expr(target, bound);
+                        }
+                        self.functions.insert(call.func_name.clone())
+                    }
+                };
                 call.args.iter().for_each(|arg| self.expr(arg, bound));
             }
             Expr::Select(select) => self.expr(&select.operand, bound),
@@ -145,6 +162,15 @@ mod tests {
         let (vars, funcs) = check("plna.regions.all(r, cidrContain(r.vpc.cidr, x))");
         assert_eq!(vars.into_iter().collect::<Vec<_>>(), ["plna", "x"]);
         assert_eq!(funcs.into_iter().collect::<Vec<_>>(), ["cidrContain"]);
+    }
+
+    #[test]
+    fn namespaced_extension_functions_are_known_and_misspelt_ones_are_not() {
+        let (vars, funcs) = check("lists.range(3).size() == 3 && strings.quote('a') != ''");
+        assert!(vars.is_empty() && funcs.is_empty(), "{vars:?} {funcs:?}");
+        let (vars, funcs) = check("lists.rnage(3) == []");
+        assert!(vars.is_empty(), "{vars:?}");
+        assert_eq!(funcs.into_iter().collect::<Vec<_>>(), ["lists.rnage"]);
     }
 
     #[test]

@@ -2,14 +2,14 @@
 
 use std::fmt::Write as _;
 
-use super::{config_uri, findings};
+use super::{config_path, findings};
 use crate::pipeline::Checked;
 use crate::policy::Action;
 
 /// One `::error` (deny) or `::warning` (warn) command per finding, annotating
 /// the config file.
 pub fn github(checked: &Checked) -> String {
-    let file = escape_property(&config_uri(checked));
+    let file = escape_property(&config_path(checked));
     let mut out = String::new();
     for outcome in checked.outcomes.iter().filter(|o| !o.passed) {
         let command = match outcome.action {

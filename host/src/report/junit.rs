@@ -21,7 +21,7 @@ pub fn junit(checked: &Checked) -> Result<String> {
             TestCaseStatus::success()
         };
         let mut case = TestCase::new(outcome.rule.clone(), status);
-        case.set_classname(format!("host.policy.{}", checked.config.path.display()));
+        case.set_classname("host.policy");
         if !outcome.passed && outcome.action == Action::Warn {
             case.set_system_out(format!("warning: {}", findings(outcome).join("\nwarning: ")));
         }

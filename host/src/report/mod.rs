@@ -8,6 +8,7 @@ mod text;
 
 use serde_json::{Value, json};
 
+use crate::iam::{self, NatUse};
 use crate::pipeline::Checked;
 use crate::policy::Outcome;
 
@@ -29,6 +30,7 @@ pub fn plan_json(checked: &Checked) -> Value {
         "params": checked.params,
         "skipped_regions": checked.skipped,
         "plan": checked.plan,
+        "permissions": iam::actions(NatUse::of_plan(&checked.plan)),
         "policy": policy_json(&checked.outcomes),
     })
 }
@@ -65,7 +67,13 @@ fn findings(outcome: &Outcome) -> Vec<String> {
     }
 }
 
-/// The config path as reports name it: relative, with `/` separators.
-fn config_uri(checked: &Checked) -> String {
-    checked.config.path.to_string_lossy().replace('\\', "/")
+/// The config path as reports name it: relative to the working directory
+/// when it lies under it, with `/` separators.
+fn config_path(checked: &Checked) -> String {
+    let path = &checked.config.path;
+    let relative = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(cwd).ok().map(std::path::Path::to_path_buf))
+        .unwrap_or_else(|| path.clone());
+    relative.to_string_lossy().replace('\\', "/")
 }

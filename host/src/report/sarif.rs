@@ -6,9 +6,29 @@ use serde_sarif::sarif::{
     ReportingDescriptor, Result as SarifResult, ResultLevel, Run, Sarif, Tool, ToolComponent,
 };
 
-use super::{config_uri, findings};
+use std::collections::BTreeMap;
+
+use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
+use sha2::{Digest, Sha256};
+
+use super::{config_path, findings};
 use crate::pipeline::Checked;
 use crate::policy::{Action, Outcome};
+
+/// What a relative URI reference may not hold as it is.
+const URI_RESERVED: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}')
+    .add(b'[')
+    .add(b']');
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
@@ -21,7 +41,7 @@ pub fn sarif(checked: &Checked) -> Result<String> {
         .version(env!("CARGO_PKG_VERSION"))
         .rules(rules)
         .build();
-    let uri = config_uri(checked);
+    let uri = utf8_percent_encode(&config_path(checked), URI_RESERVED).to_string();
     let results: Vec<SarifResult> = checked
         .outcomes
         .iter()
@@ -53,7 +73,12 @@ fn result(outcome: &Outcome, text: String, uri: &str) -> SarifResult {
         .artifact_location(ArtifactLocation::builder().uri(uri).build())
         .region(Region::builder().start_line(1).build())
         .build();
+    // Every finding points at the same file and line, so code scanning tells
+    // them apart by this fingerprint of the rule and the finding.
+    let digest = Sha256::digest(format!("{}\n{text}", outcome.rule));
+    let fingerprint = crate::plugin::hex(&digest[..16]);
     SarifResult::builder()
+        .partial_fingerprints(BTreeMap::from([("hostFinding/v1".to_string(), fingerprint)]))
         .rule_id(outcome.rule.clone())
         .level(level)
         .message(Message::builder().text(text).build())

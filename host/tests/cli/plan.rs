@@ -179,7 +179,7 @@ fn a_region_missing_from_the_facts_is_skipped_with_a_warning() {
         temp_config("type: aws\npublic_ips: false\nregions: [us-east-1, af-south-1]\n");
     let output = plan_with(&config, FACTS, "standard_vpc", &["--output", "json"]);
     assert_exit(&output, 0);
-    assert!(stderr(&output).contains("`af-south-1` is not enabled"), "{}", stderr(&output));
+    assert!(stderr(&output).contains("`af-south-1` is not in the facts"), "{}", stderr(&output));
     let plan = json(&output);
     assert_eq!(plan["skipped_regions"], serde_json::json!(["af-south-1"]));
     assert_eq!(plan["plan"]["regions"].as_array().unwrap().len(), 1);
@@ -211,4 +211,15 @@ fn cidrs(output: &Output) -> BTreeMap<String, String> {
         }
     }
     cidrs
+}
+
+#[test]
+fn vpc_ranges_aws_refuses_are_a_malformed_plan() {
+    let cidrs = "cidrs=us-east-1=127.0.0.0/16,eu-north-1=10.21.0.0/16,us-west-2=10.22.0.0/16";
+    let output = plan_seed("org_topology", &["--set", cidrs, "--output", "json"]);
+    assert_exit(&output, 2);
+    let error = &json(&output)["error"];
+    assert_eq!(error["kind"], "plugin-malformed-plan");
+    let message = error["message"].as_str().unwrap();
+    assert!(message.contains("us-east-1") && message.contains("127.0.0.0/8"), "{message}");
 }

@@ -34,6 +34,18 @@ fn an_infinite_loop_exhausts_the_time_budget() {
 }
 
 #[test]
+fn a_plugin_blocked_in_a_host_call_still_meets_its_time_budget() {
+    let started = std::time::Instant::now();
+    let (kind, message) = hostile("sleep", &["--plugin-timeout", "300ms"]);
+    assert_eq!(kind, "plugin-budget");
+    assert!(message.contains("time (300 ms)") && message.contains("blocked"), "{message}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(60),
+        "the host did not wait an hour"
+    );
+}
+
+#[test]
 fn allocating_past_the_cap_exhausts_the_memory_budget() {
     let (kind, message) = hostile("alloc", &["--plugin-memory", "32"]);
     assert_eq!(kind, "plugin-budget");

@@ -15,6 +15,7 @@
 //! - `error`: returns a plan error.
 //! - `huge-string`: the first region's VPC name is 100 MB long.
 //! - `many-subnets`: the first region has one million subnets.
+//! - `sleep`: sleeps for an hour inside a host call, where epoch interruption cannot reach.
 //! - `sandbox`: probes what the sandbox lets through (environment, files, clock,
 //!   randomness) and reports it as an `other` plan error.
 //!
@@ -94,6 +95,10 @@ impl Guest for Hostile {
             }),
             "many-subnets" => with_first_region(&config, &facts, many_subnets),
             "sandbox" => Err(PlanError::Other(probe_sandbox())),
+            "sleep" => {
+                std::thread::sleep(std::time::Duration::from_secs(3600));
+                Err(PlanError::Other("woke up after an hour".to_owned()))
+            }
             other => Err(PlanError::InvalidParameter(format!(
                 "unknown mode `{other}` for parameter `mode`"
             ))),
