@@ -123,11 +123,11 @@ struct RawConfig {
     #[serde(default)]
     regions: Option<Vec<String>>,
     #[serde(default)]
-    tags: BTreeMap<String, String>,
+    tags: BTreeMap<String, serde_norway::Value>,
     #[serde(default)]
     creds: Option<serde_norway::Value>,
     #[serde(default)]
-    plugin_params: BTreeMap<String, String>,
+    plugin_params: BTreeMap<String, serde_norway::Value>,
 }
 
 #[derive(Deserialize, Serialize)]
@@ -161,7 +161,10 @@ impl Config {
             Some(list) => checked_regions(list, text, &shown.to_string())?,
             None => regions::DSTACK_DEFAULT.iter().map(|r| r.to_string()).collect(),
         };
-        check_tags(&raw.tags, &shown.to_string())?;
+        let in_file = |message: String| bad_input(format!("config `{shown}`: {message}"));
+        let tags = scalars(raw.tags, "tags").map_err(in_file)?;
+        let params = scalars(raw.plugin_params, "plugin_params").map_err(in_file)?;
+        check_tags(&tags, &shown.to_string())?;
         let creds = match &raw.creds {
             Some(value) => Creds::from_yaml(value)
                 .map_err(|message| bad_input(format!("config `{shown}`: {message}")))?,
@@ -171,9 +174,9 @@ impl Config {
             path: path.to_path_buf(),
             public_ips: raw.public_ips.unwrap_or(true),
             regions,
-            tags: raw.tags,
+            tags,
             creds,
-            params: raw.plugin_params,
+            params,
         })
     }
 }
@@ -236,12 +239,39 @@ fn has_word(line: &str, word: &str) -> bool {
 /// Tags reserved for the host's own bookkeeping, which the user may not set.
 pub const RESERVED_TAG_PREFIX: &str = "host:";
 
+/// The values of a string map, where YAML numbers and booleans stand for their
+/// text (`version: 2`) and anything else, a missing value included, is an error.
+fn scalars(
+    map: BTreeMap<String, serde_norway::Value>,
+    section: &str,
+) -> std::result::Result<BTreeMap<String, String>, String> {
+    use serde_norway::Value;
+    map.into_iter()
+        .map(|(key, value)| {
+            let text = match value {
+                Value::String(text) => text,
+                Value::Number(number) => number.to_string(),
+                Value::Bool(flag) => flag.to_string(),
+                Value::Null => {
+                    return Err(format!(
+                        "`{section}.{key}` has no value; write `{key}: \"\"` for an empty one"
+                    ));
+                }
+                _ => return Err(format!("`{section}.{key}` must be a string")),
+            };
+            Ok((key, text))
+        })
+        .collect()
+}
+
 fn check_tags(tags: &BTreeMap<String, String>, shown: &str) -> Result<()> {
     for (key, value) in tags {
         let problem = if key.is_empty() || key.chars().count() > 128 {
             Some("keys must have 1 to 128 characters")
         } else if value.chars().count() > 256 {
             Some("values may have at most 256 characters")
+        } else if key.chars().chain(value.chars()).any(char::is_control) {
+            Some("keys and values may not hold control characters")
         } else if key.to_ascii_lowercase().starts_with("aws:") {
             Some("the `aws:` prefix is reserved by AWS")
         } else if key.starts_with(RESERVED_TAG_PREFIX) {
@@ -326,6 +356,17 @@ mod tests {
             assert!(err.contains("`creds"), "{err}");
             assert!(!err.contains("123456789") && !err.contains("AKIA"), "{err}");
         }
+    }
+
+    #[test]
+    fn tag_and_parameter_values_are_strings_numbers_or_booleans() {
+        let config = parse("type: aws\ntags: { version: 2, on: true, team: ml }\n").unwrap();
+        assert_eq!(config.tags["version"], "2");
+        assert_eq!(config.tags["on"], "true");
+        let err = parse("type: aws\ntags: { team: }\n").unwrap_err().to_string();
+        assert!(err.contains("`tags.team` has no value"), "{err}");
+        let err = parse("type: aws\nplugin_params: { nat: [a] }\n").unwrap_err().to_string();
+        assert!(err.contains("`plugin_params.nat` must be a string"), "{err}");
     }
 
     #[test]

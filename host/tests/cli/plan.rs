@@ -223,3 +223,23 @@ fn vpc_ranges_aws_refuses_are_a_malformed_plan() {
     let message = error["message"].as_str().unwrap();
     assert!(message.contains("us-east-1") && message.contains("127.0.0.0/8"), "{message}");
 }
+
+#[test]
+fn secrets_in_the_config_never_reach_any_output() {
+    let secret = "wJalrXUtnFEMI-K7MDENG-bPxRfiCYEXAMPLEKEY";
+    let key_id = "AKIAIOSFODNN7EXAMPLE";
+    let valid = format!(
+        "type: aws\npublic_ips: false\nregions: [eu-north-1]\ncreds:\n  type: access_key\n  access_key: {key_id}\n  secret_key: {secret}\n"
+    );
+    let broken = format!(
+        "type: aws\ncreds:\n  type: access_key\n  access_key: [{key_id}]\n  secret_key: {secret}\n  extra: 1\n"
+    );
+    for text in [valid, broken] {
+        let (_dir, config) = temp_config(&text);
+        for extra in [&["-vv"][..], &["--output", "json"][..]] {
+            let output = plan_with(&config, FACTS, "standard_vpc", extra);
+            let everything = format!("{}{}", stdout(&output), stderr(&output));
+            assert!(!everything.contains(secret) && !everything.contains(key_id), "{everything}");
+        }
+    }
+}
