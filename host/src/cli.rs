@@ -72,8 +72,8 @@ pub struct PlanInputs {
     /// Most time the plugin may take, such as `2s` or `500ms`.
     #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_timeout)]
     pub plugin_timeout: Duration,
-    /// Refuse to run the plugin unless its SHA-256 is this (hex).
-    #[arg(long, value_name = "HEX")]
+    /// Refuse to run the plugin unless its SHA-256 is this (64 hex digits).
+    #[arg(long, value_name = "HEX", value_parser = parse_sha256)]
     pub plugin_sha256: Option<String>,
 }
 
@@ -164,6 +164,15 @@ fn parse_pair(text: &str) -> Result<(String, String), String> {
     match text.split_once('=') {
         Some((key, value)) if !key.is_empty() => Ok((key.to_string(), value.to_string())),
         _ => Err(format!("`{text}` is not KEY=VALUE")),
+    }
+}
+
+fn parse_sha256(text: &str) -> Result<String, String> {
+    let digits = text.strip_prefix("sha256:").unwrap_or(text);
+    if digits.len() == 64 && digits.chars().all(|c| c.is_ascii_hexdigit()) {
+        Ok(digits.to_ascii_lowercase())
+    } else {
+        Err(format!("`{text}` is not a SHA-256 digest (64 hexadecimal digits)"))
     }
 }
 

@@ -161,13 +161,18 @@ impl Config {
             Some(list) => checked_regions(list, text, &shown.to_string())?,
             None => regions::DSTACK_DEFAULT.iter().map(|r| r.to_string()).collect(),
         };
-        let in_file = |message: String| bad_input(format!("config `{shown}`: {message}"));
-        let tags = scalars(raw.tags, "tags").map_err(in_file)?;
-        let params = scalars(raw.plugin_params, "plugin_params").map_err(in_file)?;
-        check_tags(&tags, &shown.to_string())?;
+        let shown_text = shown.to_string();
+        let at_key = |key: &str| {
+            let line = key_line(text, key).map_or(String::new(), |n| format!(" (line {n})"));
+            let shown = shown_text.clone();
+            move |message: String| bad_input(format!("config `{shown}`{line}: {message}"))
+        };
+        let tags = scalars(raw.tags, "tags").map_err(at_key("tags"))?;
+        let params =
+            scalars(raw.plugin_params, "plugin_params").map_err(at_key("plugin_params"))?;
+        check_tags(&tags).map_err(at_key("tags"))?;
         let creds = match &raw.creds {
-            Some(value) => Creds::from_yaml(value)
-                .map_err(|message| bad_input(format!("config `{shown}`: {message}")))?,
+            Some(value) => Creds::from_yaml(value).map_err(at_key("creds"))?,
             None => Creds::Default,
         };
         Ok(Config {
@@ -202,38 +207,51 @@ fn checked_regions(list: Vec<String>, text: &str, shown: &str) -> Result<Vec<Str
 }
 
 /// Finds the line of each entry of `regions`, in order. The YAML parser has
-/// already accepted the file, so each code stands as a whole word at or after
-/// the `regions` key and the previous entry.
+/// already accepted the file, so each code stands as a whole word after the
+/// `regions` key and after the previous entry, on its line or a later one.
 struct RegionLines<'a> {
     lines: Vec<&'a str>,
-    cursor: usize,
+    line: usize,
+    column: usize,
 }
 
 impl<'a> RegionLines<'a> {
     fn new(text: &'a str) -> RegionLines<'a> {
         let lines: Vec<&str> = text.lines().collect();
-        let key = lines.iter().position(|line| line.trim_start().starts_with("regions:"));
-        RegionLines { lines, cursor: key.unwrap_or(0) }
+        let line = key_line(text, "regions").map_or(0, |n| n - 1);
+        let column = lines.get(line).and_then(|l| l.find(':')).map_or(0, |c| c + 1);
+        RegionLines { lines, line, column }
     }
 
-    /// The 1-based line of the next entry `code`.
+    /// The 1-based line of the next entry, `code`.
     fn next(&mut self, code: &str) -> usize {
-        let found = (self.cursor..self.lines.len()).find(|&n| has_word(self.lines[n], code));
-        if let Some(n) = found {
-            self.cursor = n;
+        let word = if code.is_empty() { "\"\"" } else { code };
+        for n in self.line..self.lines.len() {
+            let from = if n == self.line { self.column } else { 0 };
+            if let Some(at) = find_word(&self.lines[n][from.min(self.lines[n].len())..], word) {
+                self.line = n;
+                self.column = from + at + word.len();
+                return n + 1;
+            }
         }
-        found.unwrap_or(self.cursor) + 1
+        self.line + 1
     }
 }
 
-/// Whether `word` stands in `line` with no letter, digit or `-` on either side.
-fn has_word(line: &str, word: &str) -> bool {
+/// Where `word` stands in `line` with no letter, digit or `-` on either side.
+fn find_word(line: &str, word: &str) -> Option<usize> {
     let part = |c: char| c.is_ascii_alphanumeric() || c == '-';
-    line.match_indices(word).any(|(at, _)| {
+    line.match_indices(word).map(|(at, _)| at).find(|&at| {
         let before = line[..at].chars().next_back().is_none_or(|c| !part(c));
         let after = line[at + word.len()..].chars().next().is_none_or(|c| !part(c));
         before && after
     })
+}
+
+/// The 1-based line of a top-level `key:`.
+fn key_line(text: &str, key: &str) -> Option<usize> {
+    let prefix = format!("{key}:");
+    text.lines().position(|line| line.starts_with(&prefix)).map(|n| n + 1)
 }
 
 /// Tags reserved for the host's own bookkeeping, which the user may not set.
@@ -264,26 +282,22 @@ fn scalars(
         .collect()
 }
 
-fn check_tags(tags: &BTreeMap<String, String>, shown: &str) -> Result<()> {
+fn check_tags(tags: &BTreeMap<String, String>) -> std::result::Result<(), String> {
     for (key, value) in tags {
         let problem = if key.is_empty() || key.chars().count() > 128 {
-            Some("keys must have 1 to 128 characters")
+            "keys must have 1 to 128 characters"
         } else if value.chars().count() > 256 {
-            Some("values may have at most 256 characters")
+            "values may have at most 256 characters"
         } else if key.chars().chain(value.chars()).any(char::is_control) {
-            Some("keys and values may not hold control characters")
+            "keys and values may not hold control characters"
         } else if key.to_ascii_lowercase().starts_with("aws:") {
-            Some("the `aws:` prefix is reserved by AWS")
+            "the `aws:` prefix is reserved by AWS"
         } else if key.starts_with(RESERVED_TAG_PREFIX) {
-            Some("the `host:` prefix is reserved for host's ownership tags")
+            "the `host:` prefix is reserved for host's ownership tags"
         } else {
-            None
+            continue;
         };
-        if let Some(problem) = problem {
-            return Err(bad_input(format!(
-                "config `{shown}`: tag `{key}` under `tags`: {problem}"
-            )));
-        }
+        return Err(format!("tag `{key}` under `tags`: {problem}"));
     }
     Ok(())
 }
@@ -341,6 +355,12 @@ mod tests {
         assert!(err.contains("at line 5") && err.contains("`us-east-1x`"), "{err}");
         let flow = "type: aws\nregions: [eu-west-1, eu-west-1]\n";
         assert!(parse(flow).unwrap_err().to_string().contains("at line 2"));
+        let adjacent = "type: aws\nregions:\n  - eu-north-1\n  - eu-north-1\n";
+        assert!(parse(adjacent).unwrap_err().to_string().contains("at line 4"));
+        let empty = "type: aws\nregions:\n  - us-east-1\n  - \"\"\n";
+        assert!(parse(empty).unwrap_err().to_string().contains("at line 4"));
+        let creds = "type: aws\ncreds:\n  type: access_key\n";
+        assert!(parse(creds).unwrap_err().to_string().contains("(line 2)"));
     }
 
     #[test]

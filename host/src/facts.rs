@@ -185,7 +185,10 @@ impl RegionFacts {
     fn check(&self) -> std::result::Result<(), String> {
         for (index, zone) in self.zones.iter().enumerate() {
             let named = is_code(&zone.name) && zone.name.starts_with(self.region.as_str());
-            if !named || !is_code(&zone.zone_id) {
+            let id_prefix = regions::zone_id_prefix(&self.region).map(|p| format!("{p}-"));
+            let identified = is_code(&zone.zone_id)
+                && id_prefix.is_some_and(|prefix| zone.zone_id.starts_with(&prefix));
+            if !named || !identified {
                 return Err(format!(
                     "`zones[{index}]`: `{}` (`{}`) is not a zone name and ID of this region",
                     zone.name.escape_debug(),
@@ -218,8 +221,9 @@ impl RegionFacts {
     fn check_existing(&self, existing: &ExistingVpc) -> std::result::Result<(), String> {
         check_network("the existing VPC", &existing.cidr)?;
         for subnet in &existing.subnets {
-            let owner = format!("the existing subnet {}", subnet.cidr);
+            let owner = "the existing subnet".to_string();
             check_network(&owner, &subnet.cidr)?;
+            let owner = format!("{owner} {}", subnet.cidr);
             if !existing.cidr.contains(&subnet.cidr) {
                 return Err(format!("{owner} is outside the existing VPC {}", existing.cidr));
             }
@@ -322,6 +326,8 @@ mod tests {
         let foreign_zone =
             region_with("").replace("\"name\":\"us-east-1a\"", "\"name\":\"eu-west-1a\"");
         assert!(load(&foreign_zone).unwrap_err().to_string().contains("not a zone name"));
+        let foreign_id = region_with("").replace("use1-az4", "eun1-az1");
+        assert!(load(&foreign_id).unwrap_err().to_string().contains("not a zone name"));
         let control = region_with("").replace("us-east-1a", "us-east-1a\\u001b[31m");
         assert!(load(&control).unwrap_err().to_string().contains("\\u{1b}"));
         load(&region_with("")).unwrap();

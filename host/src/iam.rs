@@ -93,18 +93,32 @@ impl NatUse {
     /// `nat` when given, otherwise regional when there are private subnets.
     /// Parameters the default plugin does not take mean another plugin, whose
     /// NAT use cannot be known here, so every mode is covered.
-    pub fn of_standard_plugin(public_ips: bool, params: &BTreeMap<String, String>) -> NatUse {
+    /// A value the default plugin would refuse is an error naming it.
+    pub fn of_standard_plugin(
+        public_ips: bool,
+        params: &BTreeMap<String, String>,
+    ) -> Result<NatUse, String> {
         if params.keys().any(|key| !STANDARD_PARAMS.contains(&key.as_str())) {
-            return NatUse::Any;
+            return Ok(NatUse::Any);
         }
-        let private = !public_ips || params.get("private").is_some_and(|v| v == "always");
-        match params.get("nat").map(String::as_str) {
-            _ if !private => NatUse::None,
+        let always = match params.get("private").map(String::as_str) {
+            None | Some("auto") => false,
+            Some("always") => true,
+            Some(other) => {
+                return Err(format!("parameter `private` is `{other}`; use `auto` or `always`"));
+            }
+        };
+        let nat = match params.get("nat").map(String::as_str) {
             Some("none") => NatUse::None,
             Some("per-az" | "single") => NatUse::Zonal,
             Some("regional") | None => NatUse::Regional,
-            Some(_) => NatUse::Any,
-        }
+            Some(other) => {
+                return Err(format!(
+                    "parameter `nat` is `{other}`; use `regional`, `per-az`, `single` or `none`"
+                ));
+            }
+        };
+        Ok(if public_ips && !always { NatUse::None } else { nat })
     }
 
     /// The NAT use of a plan: zonal when any region has a zonal NAT gateway,

@@ -27,10 +27,9 @@ fn main() -> ExitCode {
         Err(err) => {
             let kind = error::kind_of(&err);
             eprintln!("error: {err:#}");
-            if cmd::prints_json(&cli.command) {
-                let document = report::error_json(kind, &format!("{err:#}"));
+            if let Some(document) = cmd::error_document(&cli.command, kind, &format!("{err:#}")) {
                 // Nothing more can be reported if even this write fails.
-                let _ = cmd::emit(&format!("{document}\n"));
+                let _ = cmd::emit(&document);
             }
             error::exit_code(error::EXIT_ERROR)
         }

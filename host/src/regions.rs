@@ -60,6 +60,32 @@ pub const DSTACK_DEFAULT: &[&str] = &[
     "eu-north-1",
 ];
 
+/// The prefix of the zone IDs of a region, as EC2 writes them: `use1` for
+/// `us-east-1`, `apse2` for `ap-southeast-2`, `usgw1` for `us-gov-west-1`.
+pub fn zone_id_prefix(code: &str) -> Option<String> {
+    let mut parts = code.split('-');
+    let mut prefix = parts.next()?.to_string();
+    let parts: Vec<&str> = parts.collect();
+    let (number, words) = parts.split_last()?;
+    for word in words {
+        prefix.push_str(match *word {
+            "north" => "n",
+            "south" => "s",
+            "east" => "e",
+            "west" => "w",
+            "central" => "c",
+            "northeast" => "ne",
+            "northwest" => "nw",
+            "southeast" => "se",
+            "southwest" => "sw",
+            "gov" => "g",
+            _ => return None,
+        });
+    }
+    prefix.push_str(number);
+    Some(prefix)
+}
+
 /// Whether `code` names a known AWS region.
 pub fn is_known(code: &str) -> bool {
     KNOWN.binary_search(&code).is_ok()
@@ -72,6 +98,21 @@ mod tests {
     #[test]
     fn known_regions_are_sorted_for_binary_search() {
         assert!(KNOWN.windows(2).all(|pair| pair[0] < pair[1]));
+    }
+
+    #[test]
+    fn zone_id_prefixes_follow_ec2s_abbreviations() {
+        let cases = [
+            ("us-east-1", "use1"),
+            ("ap-southeast-2", "apse2"),
+            ("us-gov-west-1", "usgw1"),
+            ("cn-northwest-1", "cnnw1"),
+            ("eu-central-2", "euc2"),
+        ];
+        for (region, prefix) in cases {
+            assert_eq!(zone_id_prefix(region).as_deref(), Some(prefix));
+        }
+        assert!(KNOWN.iter().all(|region| zone_id_prefix(region).is_some()));
     }
 
     #[test]

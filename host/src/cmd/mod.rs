@@ -11,6 +11,7 @@ use std::io::Write as _;
 use anyhow::{Context as _, Result};
 
 use crate::cli::{Command, PlanOutput, ValidateFormat};
+use crate::report;
 
 /// Runs a subcommand.
 pub fn execute(command: &Command) -> Result<u8> {
@@ -22,12 +23,20 @@ pub fn execute(command: &Command) -> Result<u8> {
     }
 }
 
-/// Whether the command prints JSON, so that its errors should too.
-pub fn prints_json(command: &Command) -> bool {
+/// The error in the command's machine-readable output format, when it has
+/// one, so that a script or a CI upload step reading stdout learns of it too.
+pub fn error_document(command: &Command, kind: &str, message: &str) -> Option<String> {
+    let json = || format!("{}\n", report::error_json(kind, message));
     match command {
-        Command::Plan(command) => command.output == PlanOutput::Json,
-        Command::Validate(command) => command.format == ValidateFormat::Json,
-        Command::Policy(_) | Command::Permissions(_) => false,
+        Command::Plan(command) if command.output == PlanOutput::Json => Some(json()),
+        Command::Validate(command) => match command.format {
+            ValidateFormat::Text => None,
+            ValidateFormat::Json => Some(json()),
+            ValidateFormat::Junit => report::junit_error(kind, message).ok(),
+            ValidateFormat::Sarif => report::sarif_error(kind, message).ok().map(|s| s + "\n"),
+            ValidateFormat::Github => Some(report::github_error(kind, message)),
+        },
+        _ => None,
     }
 }
 

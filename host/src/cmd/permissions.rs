@@ -4,7 +4,7 @@ use anyhow::Result;
 
 use crate::cli::{PermissionsCommand, PermissionsFormat};
 use crate::config::Config;
-use crate::error::EXIT_OK;
+use crate::error::{EXIT_OK, bad_input};
 use crate::iam::{self, NatUse};
 
 /// Prints the IAM policy, for a config's NAT mode or for every mode.
@@ -14,7 +14,7 @@ pub fn execute(command: &PermissionsCommand) -> Result<u8> {
             let config = Config::load(path)?;
             let mut params = config.params.clone();
             params.extend(command.set.iter().cloned());
-            NatUse::of_standard_plugin(config.public_ips, &params)
+            NatUse::of_standard_plugin(config.public_ips, &params).map_err(bad_input)?
         }
         None => NatUse::Any,
     };

@@ -30,10 +30,11 @@ pub fn execute(command: &PolicyCommand) -> Result<u8> {
     }
     let failed = results.iter().filter(|r| !r.ok).count();
     let untested = pack.rules.iter().filter(|rule| rule.tests.is_empty()).count();
+    let rules = pack.rules.len();
     output += &format!(
-        "{} passed, {failed} failed ({} rules, {untested} without tests)\n",
+        "{} passed, {failed} failed ({rules} rule{}, {untested} without tests)\n",
         results.len() - failed,
-        pack.rules.len()
+        if rules == 1 { "" } else { "s" }
     );
     super::emit(&output)?;
     Ok(if failed == 0 { EXIT_OK } else { EXIT_DENIED })

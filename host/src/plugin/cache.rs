@@ -20,7 +20,7 @@ pub const DIR_VARIABLE: &str = "HOST_CACHE_DIR";
 /// Where compiled plugins are kept: `$HOST_CACHE_DIR`, or the user's cache
 /// directory.
 pub fn dir() -> PathBuf {
-    match std::env::var_os(DIR_VARIABLE) {
+    match std::env::var_os(DIR_VARIABLE).filter(|dir| !dir.is_empty()) {
         Some(dir) => PathBuf::from(dir),
         None => dirs::cache_dir().unwrap_or_else(std::env::temp_dir).join("host").join("plugins"),
     }
@@ -28,6 +28,10 @@ pub fn dir() -> PathBuf {
 
 /// The compiled component for `wasm`, from the cache when it holds one.
 pub fn component(engine: &Engine, wasm: &[u8], digest: &str, dir: &Path) -> Result<Component> {
+    if let Err(reason) = check_private(dir) {
+        tracing::warn!(cache = %dir.display(), "not using the plugin cache: {reason}");
+        return Ok(Component::new(engine, wasm)?);
+    }
     let path = dir.join(format!("{digest}-{}.cwasm", engine_key(engine)));
     if path.is_file() {
         match load(engine, &path) {
@@ -88,6 +92,29 @@ fn create_private_dir(dir: &Path) -> Result<()> {
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
     builder.create(dir)?;
+    Ok(())
+}
+
+/// Whether an existing cache directory is safe to load machine code from: no
+/// one but its owner may write to it.
+fn check_private(dir: &Path) -> Result<(), String> {
+    let Ok(metadata) = std::fs::metadata(dir) else {
+        return Ok(());
+    };
+    if !metadata.is_dir() {
+        return Err("it is not a directory".to_string());
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = metadata.permissions().mode();
+        if mode & 0o022 != 0 {
+            return Err(format!(
+                "others may write to it (mode {:o}); make it private with `chmod go-w`",
+                mode & 0o777
+            ));
+        }
+    }
     Ok(())
 }
 

@@ -80,7 +80,9 @@ impl Plugin {
         let engine = sandbox::engine()?;
         let component =
             cache::component(&engine, &wasm, &digest, &cache::dir()).map_err(|err| {
-                bad_input(format!("plugin `{name}` is not a valid component: {err:#}"))
+                let reason = err.to_string();
+                let reason = reason.lines().next().unwrap_or_default();
+                bad_input(format!("plugin `{name}` is not a valid WebAssembly component: {reason}"))
             })?;
         check_interface(&engine, &component, &name)?;
         let linker = sandbox::linker(&engine)?;
@@ -129,7 +131,7 @@ impl Plugin {
             let mut store = Store::new(&engine, State::new(&name, budget));
             store.limiter(|state| &mut state.limits);
             store.set_epoch_deadline(1);
-            store.set_hostcall_fuel(budget.memory);
+            store.set_hostcall_fuel(MAX_TRANSFER.min(budget.memory));
             let outcome = match bindings::Plugin::instantiate(&mut store, &component, &linker) {
                 Ok(plugin) => plugin
                     .host_vpc_planner()
@@ -147,7 +149,8 @@ impl Plugin {
             Err(_) => Err(Error::PluginBudget {
                 plugin: self.name.clone(),
                 budget: format!("time ({} ms)", budget.time.as_millis()),
-                hint: "it stayed blocked in a call to the host, such as a sleep".to_string(),
+                hint: "it never returned: it may be blocked in a call to the host, such as a sleep"
+                    .to_string(),
             }
             .into()),
         }
@@ -156,6 +159,10 @@ impl Plugin {
 
 /// What one call of the plugin gives back.
 type Returned = std::result::Result<wit::Plan, wit::PlanError>;
+
+/// Most bytes a call may copy between plugin and host: far more than any real
+/// plan, and a bound on the host memory a plugin can make the host use.
+const MAX_TRANSFER: usize = 32 << 20;
 
 /// How long past its budget the host waits for a plugin blocked in a host call.
 const BLOCKED_GRACE: Duration = Duration::from_millis(250);

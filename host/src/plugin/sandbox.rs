@@ -224,7 +224,7 @@ pub fn classify(plugin: &str, state: &State, budget: Budget, err: wasmtime::Erro
     if format!("{err:#}").contains(HOSTCALL_FUEL_MESSAGE) {
         return Error::PluginBudget {
             plugin,
-            budget: format!("data transfer ({} MiB)", budget.memory >> 20),
+            budget: "data transfer".to_string(),
             hint: "the plan is far larger than any VPC needs".to_string(),
         };
     }

@@ -127,25 +127,25 @@ fn run(source: &str, context: &cel::Context<'_, '_>) -> Result<Vec<String>, Stri
             .iter()
             .map(|item| match item {
                 Value::String(text) => Ok(text.to_string()),
-                other => Err(format!("its list holds a {}, not only strings", type_name(other))),
+                other => Err(format!("its list holds {}, not only strings", type_name(other))),
             })
             .collect(),
-        other => Err(format!("it yields a {}, not a bool or a list of strings", type_name(&other))),
+        other => Err(format!("it yields {}, not a bool or a list of strings", type_name(&other))),
     }
 }
 
 /// The CEL name of a value's type, for messages.
 fn type_name(value: &Value) -> &'static str {
     match value {
-        Value::List(_) => "list",
-        Value::Map(_) => "map",
-        Value::Int(_) => "int",
-        Value::UInt(_) => "uint",
-        Value::Float(_) => "double",
-        Value::String(_) => "string",
+        Value::List(_) => "a list",
+        Value::Map(_) => "a map",
+        Value::Int(_) => "an int",
+        Value::UInt(_) => "a uint",
+        Value::Float(_) => "a double",
+        Value::String(_) => "a string",
         Value::Bytes(_) => "bytes",
-        Value::Bool(_) => "bool",
+        Value::Bool(_) => "a bool",
         Value::Null => "null",
-        _ => "value of another type",
+        _ => "a value of another type",
     }
 }

@@ -229,6 +229,10 @@ fn on_parser_stack<T: Send>(parse: impl FnOnce() -> Result<T, String> + Send) ->
     })
 }
 
+/// Deepest expression tree a rule may have once parsed, macros expanded;
+/// evaluation recurses on it.
+const MAX_DEPTH: usize = 128;
+
 /// Stack for parsing one expression.
 const PARSER_STACK: usize = 64 << 20;
 
@@ -247,13 +251,20 @@ fn check_rule(rule: &Rule) -> Result<(), String> {
             "the expression nests {depth} levels deep; at most {MAX_NESTING} are allowed"
         ));
     }
-    let (variables, functions) = on_parser_stack(|| {
+    let references = on_parser_stack(|| {
         let env = env();
         let program = env
             .compile(&rule.expression)
             .map_err(|err| format!("the expression does not parse: {err}"))?;
         Ok(references::unknown(program.expression(), &env))
     })?;
+    if references.depth > MAX_DEPTH {
+        return Err(format!(
+            "the expression is {} levels deep once parsed; at most {MAX_DEPTH} are allowed, so split long chains into smaller rules",
+            references.depth
+        ));
+    }
+    let (variables, functions) = (references.variables, references.functions);
     if let Some(variable) = variables.first() {
         return Err(format!(
             "unknown variable `{variable}`; rules can read {}",
@@ -270,6 +281,8 @@ fn check_rule(rule: &Rule) -> Result<(), String> {
 mod tests {
     use super::*;
 
+    use std::time::Duration;
+
     #[test]
     fn every_default_rule_has_a_passing_and_a_failing_case_and_they_hold() {
         let pack = Pack::default_pack().unwrap();
@@ -278,7 +291,7 @@ mod tests {
             let has = |expect| rule.tests.iter().any(|test| test.expect == expect);
             assert!(has(Expect::Pass) && has(Expect::Fail), "rule `{}` lacks a case", rule.id);
         }
-        let failures: Vec<_> = run_tests(&pack, std::time::Duration::from_secs(5))
+        let failures: Vec<_> = run_tests(&pack, Duration::from_secs(5))
             .into_iter()
             .filter(|result| !result.ok)
             .collect();
@@ -290,7 +303,7 @@ mod tests {
         let mut pack = Pack::default();
         let text = "rules:\n  - id: number\n    severity: low\n    action: warn\n    message: m\n    expression: '1 + 1'\n";
         pack.add_file(Path::new("p.yaml"), text).unwrap();
-        let err = evaluate(&pack.rules, &Input::default(), std::time::Duration::from_secs(5));
+        let err = evaluate(&pack.rules, &Input::default(), Duration::from_secs(5));
         let message = format!("{:#}", err.unwrap_err());
         assert!(message.contains("`number`") && message.contains("not a bool"), "{message}");
     }
@@ -309,6 +322,37 @@ mod tests {
         );
         Pack::default().add_file(Path::new("p.yaml"), &text).unwrap();
         assert_eq!(nesting("f('(((', \"[\\\"\", {'a': [1]})"), 3);
+    }
+
+    #[test]
+    fn long_chains_are_refused_however_flat_they_look() {
+        let chain = vec!["1"; 1000].join("+");
+        let text = format!(
+            "rules:\n  - id: long\n    severity: low\n    action: warn\n    message: m\n    expression: '{chain} > 0'\n"
+        );
+        let err = Pack::default().add_file(Path::new("p.yaml"), &text).unwrap_err().to_string();
+        assert!(err.contains("levels deep once parsed"), "{err}");
+        let chain = vec!["1"; MAX_DEPTH - 8].join("+");
+        let text = format!(
+            "rules:\n  - id: long\n    severity: low\n    action: warn\n    message: m\n    expression: '{chain} > 0'\n"
+        );
+        let mut pack = Pack::default();
+        pack.add_file(Path::new("p.yaml"), &text).unwrap();
+        let outcomes = evaluate(&pack.rules, &Input::default(), Duration::from_secs(5)).unwrap();
+        assert!(outcomes[0].passed);
+    }
+
+    #[test]
+    fn the_default_pack_is_well_within_the_depth_limit() {
+        for rule in Pack::default_pack().unwrap().rules {
+            let depth = on_parser_stack(|| {
+                let env = env();
+                let program = env.compile(&rule.expression).map_err(|e| e.to_string())?;
+                Ok(references::unknown(program.expression(), &env).depth)
+            })
+            .unwrap();
+            assert!(depth * 2 <= MAX_DEPTH, "rule `{}` is {depth} deep", rule.id);
+        }
     }
 
     #[test]

@@ -11,6 +11,9 @@ use cel::common::ast::{EntryExpr, Expr, IdedExpr};
 
 use super::cidr;
 
+/// How deep the walk descends; anything deeper is refused anyway.
+const WALK_LIMIT: usize = 1_000;
+
 /// The variables every rule can read.
 pub const VARIABLES: &[&str] = &["config", "facts", "plan", "permissions"];
 
@@ -43,13 +46,25 @@ const OPERATORS: &[&str] = &[
     "_[?_]",
 ];
 
-/// Every unknown variable and function `expr` refers to, sorted.
-pub fn unknown(expr: &IdedExpr, env: &Arc<Env>) -> (BTreeSet<String>, BTreeSet<String>) {
+/// What a rule's expression refers to and how deep it goes.
+#[derive(Debug, Default)]
+pub struct References {
+    /// Variables that are neither known nor bound by a macro, sorted.
+    pub variables: BTreeSet<String>,
+    /// Functions the environment does not declare, sorted.
+    pub functions: BTreeSet<String>,
+    /// The depth of the expression tree, macros expanded; evaluation recurses
+    /// this deep.
+    pub depth: usize,
+}
+
+/// Every unknown variable and function `expr` refers to, and its depth.
+pub fn unknown(expr: &IdedExpr, env: &Arc<Env>) -> References {
     let mut walk = Walk::default();
     walk.expr(expr, &mut Vec::new());
     let functions =
         walk.functions.into_iter().filter(|name| !is_known_function(name, env)).collect();
-    (walk.variables, functions)
+    References { variables: walk.variables, functions, depth: walk.deepest }
 }
 
 fn is_known_function(name: &str, env: &Arc<Env>) -> bool {
@@ -78,10 +93,21 @@ fn namespace<'a>(target: &'a IdedExpr, bound: &[String]) -> Option<&'a str> {
 struct Walk {
     variables: BTreeSet<String>,
     functions: BTreeSet<String>,
+    depth: usize,
+    deepest: usize,
 }
 
 impl Walk {
     fn expr(&mut self, expr: &IdedExpr, bound: &mut Vec<String>) {
+        self.depth += 1;
+        self.deepest = self.deepest.max(self.depth);
+        if self.depth <= WALK_LIMIT {
+            self.node(expr, bound);
+        }
+        self.depth -= 1;
+    }
+
+    fn node(&mut self, expr: &IdedExpr, bound: &mut Vec<String>) {
         match &expr.expr {
             Expr::Ident(name) => self.ident(name, bound),
             Expr::Call(call) => {
@@ -145,7 +171,16 @@ mod tests {
     fn check(source: &str) -> (BTreeSet<String>, BTreeSet<String>) {
         let env = crate::policy::env();
         let program = env.compile(source).unwrap();
-        unknown(program.expression(), &env)
+        let references = unknown(program.expression(), &env);
+        (references.variables, references.functions)
+    }
+
+    #[test]
+    fn depth_counts_the_tree_not_the_brackets() {
+        let env = crate::policy::env();
+        let chain = vec!["1"; 200].join(" + ");
+        let program = env.compile(&format!("{chain} > 0")).unwrap();
+        assert!(unknown(program.expression(), &env).depth > 200);
     }
 
     #[test]

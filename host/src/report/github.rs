@@ -25,6 +25,12 @@ pub fn github(checked: &Checked) -> String {
     out
 }
 
+/// A workflow command for a run that failed before any rule ran.
+pub fn github_error(kind: &str, message: &str) -> String {
+    let title = escape_property(&format!("host {kind}"));
+    format!("::error title={title}::{}\n", escape_data(message))
+}
+
 /// Escapes a command's message as the runner expects.
 fn escape_data(text: &str) -> String {
     text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")

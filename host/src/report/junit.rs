@@ -31,3 +31,16 @@ pub fn junit(checked: &Checked) -> Result<String> {
     report.add_test_suite(suite);
     Ok(report.to_string()?)
 }
+
+/// A JUnit report for a run that failed before any rule ran: one errored case.
+pub fn junit_error(kind: &str, message: &str) -> Result<String> {
+    let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+    status.set_message(message.to_string()).set_type(kind.to_string());
+    let mut case = TestCase::new("host", status);
+    case.set_classname("host.policy");
+    let mut suite = TestSuite::new("host policies");
+    suite.add_test_case(case);
+    let mut report = Report::new("host validate");
+    report.add_test_suite(suite);
+    Ok(report.to_string()?)
+}

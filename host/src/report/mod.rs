@@ -12,9 +12,9 @@ use crate::iam::{self, NatUse};
 use crate::pipeline::Checked;
 use crate::policy::Outcome;
 
-pub use github::github;
-pub use junit::junit;
-pub use sarif::sarif;
+pub use github::{github, github_error};
+pub use junit::{junit, junit_error};
+pub use sarif::{sarif, sarif_error};
 pub use text::{plan_text, policy_text};
 
 /// The version of every JSON document host prints; bumped on any change that

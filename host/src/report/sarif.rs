@@ -2,8 +2,9 @@
 
 use anyhow::Result;
 use serde_sarif::sarif::{
-    ArtifactLocation, Location, Message, MultiformatMessageString, PhysicalLocation, Region,
-    ReportingDescriptor, Result as SarifResult, ResultLevel, Run, Sarif, Tool, ToolComponent,
+    ArtifactLocation, Invocation, Location, Message, MultiformatMessageString, Notification,
+    PhysicalLocation, Region, ReportingDescriptor, Result as SarifResult, ResultLevel, Run, Sarif,
+    Tool, ToolComponent,
 };
 
 use std::collections::BTreeMap;
@@ -84,4 +85,26 @@ fn result(outcome: &Outcome, text: String, uri: &str) -> SarifResult {
         .message(Message::builder().text(text).build())
         .locations(vec![Location::builder().physical_location(physical).build()])
         .build()
+}
+
+/// A SARIF log for a run that failed before any rule ran: no results, and an
+/// unsuccessful invocation carrying the error, so an upload step still gets a
+/// valid file that says what went wrong.
+pub fn sarif_error(kind: &str, message: &str) -> Result<String> {
+    let driver = ToolComponent::builder().name("host").version(env!("CARGO_PKG_VERSION")).build();
+    let notification = Notification::builder()
+        .level(serde_json::json!("error"))
+        .message(Message::builder().text(format!("{kind}: {message}")).build())
+        .build();
+    let invocation = Invocation::builder()
+        .execution_successful(false)
+        .tool_execution_notifications(vec![notification])
+        .build();
+    let run = Run::builder()
+        .tool(Tool::builder().driver(driver).build())
+        .invocations(vec![invocation])
+        .results(Vec::new())
+        .build();
+    let log = Sarif::builder().schema(SCHEMA).version("2.1.0").runs(vec![run]).build();
+    Ok(serde_json::to_string_pretty(&log)?)
 }

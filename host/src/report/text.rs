@@ -63,7 +63,9 @@ fn region_text(out: &mut String, region: &RegionPlan) {
         );
     }
     let tags: Vec<String> = region.tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    let _ = writeln!(out, "  tags         {}", tags.join(", "));
+    if !tags.is_empty() {
+        let _ = writeln!(out, "  tags         {}", tags.join(", "));
+    }
 }
 
 fn tier_text(tier: Tier) -> &'static str {
@@ -108,7 +110,10 @@ pub fn policy_text(outcomes: &[Outcome]) -> String {
         };
         let _ = writeln!(out, "  {label} {}: {}", outcome.rule, outcome.message);
         for violation in &outcome.violations {
-            let _ = writeln!(out, "       {violation}");
+            let _ = writeln!(out, "       {}", violation.escape_debug());
+        }
+        if let Some(help) = &outcome.help {
+            let _ = writeln!(out, "       help: {}", help.trim());
         }
     }
     if denied > 0 {

@@ -87,12 +87,11 @@ fn malformed_plans_are_rejected_naming_what_is_wrong() {
 
 #[test]
 fn oversized_plans_fail_cleanly() {
-    let (kind, message) = hostile("huge-string", &[]);
-    assert_eq!(kind, "plugin-malformed-plan", "{message}");
-    assert!(message.contains("VPC name") && message.len() < 1_000, "{message}");
-    let (kind, message) = hostile("many-subnets", &["--plugin-memory", "64"]);
-    assert_eq!(kind, "plugin-budget", "{message}");
-    assert!(message.len() < 1_000, "{message}");
+    for mode in ["huge-string", "many-subnets"] {
+        let (kind, message) = hostile(mode, &["--plugin-timeout", "30s"]);
+        assert_eq!(kind, "plugin-budget", "{mode}: {message}");
+        assert!(message.contains("data transfer") && message.len() < 1_000, "{mode}: {message}");
+    }
 }
 
 #[test]
@@ -125,7 +124,7 @@ fn a_file_that_is_not_a_component_is_bad_input() {
     let output = host(&["plan", "--config", SEED, "--facts", FACTS, "--plugin", FACTS]);
     assert_exit(&output, 2);
     assert!(
-        stderr(&output).contains("facts.json` is not a valid component"),
+        stderr(&output).contains("facts.json` is not a valid WebAssembly component"),
         "{}",
         stderr(&output)
     );
@@ -163,4 +162,33 @@ fn a_plugin_sees_no_environment_files_clock_or_randomness() {
     let first = probe();
     assert!(first.contains("env=0 args=0 root=denied clock=0 random="), "{first}");
     assert_eq!(first, probe(), "randomness is fixed, so every run sees the same");
+}
+
+#[test]
+fn a_cache_others_may_write_to_is_not_used() {
+    use std::os::unix::fs::PermissionsExt;
+    let cache = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(cache.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let plugin = plugin("standard_vpc");
+    let args = ["plan", "--config", SEED, "--facts", FACTS, "--plugin", plugin.to_str().unwrap()];
+    let output = host_in(cache.path(), &args);
+    assert_exit(&output, 0);
+    assert!(stderr(&output).contains("not using the plugin cache"), "{}", stderr(&output));
+    assert_eq!(std::fs::read_dir(cache.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn a_damaged_cache_entry_is_recompiled() {
+    let cache = tempfile::tempdir().unwrap();
+    let plugin = plugin("standard_vpc");
+    let args = ["plan", "--config", SEED, "--facts", FACTS, "--plugin", plugin.to_str().unwrap()];
+    assert_exit(&host_in(cache.path(), &args), 0);
+    let entry = std::fs::read_dir(cache.path()).unwrap().next().unwrap().unwrap().path();
+    let mut bytes = std::fs::read(&entry).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    std::fs::write(&entry, bytes).unwrap();
+    let output = host_in(cache.path(), &args);
+    assert_exit(&output, 0);
+    assert!(stderr(&output).contains("recompiling the plugin"), "{}", stderr(&output));
 }

@@ -129,3 +129,10 @@ fn a_closed_pipe_is_not_an_error() {
     drop(child.stdout.take());
     assert_eq!(child.wait().unwrap().code(), Some(0));
 }
+
+#[test]
+fn permissions_refuse_a_nat_mode_the_default_plugin_does_not_know() {
+    let output = host(&["permissions", "--config", SEED, "--set", "nat=singel"]);
+    assert_exit(&output, 2);
+    assert!(stderr(&output).contains("parameter `nat` is `singel`"), "{}", stderr(&output));
+}

@@ -95,3 +95,37 @@ fn json_and_text_output_report_the_same_verdict() {
         stdout(&text)
     );
 }
+
+#[test]
+fn a_failed_run_still_prints_a_document_in_the_asked_format() {
+    let (_dir, config) = temp_config("type: aws\nregion: [us-east-1]\n");
+    let wasm = plugin("standard_vpc");
+    let run = |format: &str| {
+        host(&[
+            "validate",
+            "--config",
+            config.to_str().unwrap(),
+            "--facts",
+            FACTS,
+            "--plugin",
+            wasm.to_str().unwrap(),
+            "--format",
+            format,
+        ])
+    };
+    let sarif = run("sarif");
+    assert_exit(&sarif, 2);
+    let log = json(&sarif);
+    let schema =
+        std::fs::read_to_string(root().join("tests/schemas/sarif-schema-2.1.0.json")).unwrap();
+    let validator = jsonschema::validator_for(&serde_json::from_str(&schema).unwrap()).unwrap();
+    assert!(validator.is_valid(&log), "{log}");
+    let invocation = &log["runs"][0]["invocations"][0];
+    assert_eq!(invocation["executionSuccessful"], false);
+    let note = invocation["toolExecutionNotifications"][0]["message"]["text"].as_str().unwrap();
+    assert!(note.starts_with("bad-input: ") && note.contains("region"), "{note}");
+    let github = stdout(&run("github"));
+    assert!(github.starts_with("::error title=host bad-input::config "), "{github}");
+    let junit = stdout(&run("junit"));
+    assert!(junit.contains("<error ") && junit.contains("type=\"bad-input\""), "{junit}");
+}
