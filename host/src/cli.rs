@@ -5,10 +5,10 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-/// Creates, keeps and removes managed AWS VPCs for dstack, from plans that
-/// WebAssembly plugins make and CEL policies check.
+/// Plans managed AWS VPCs for dstack: a WebAssembly plugin designs them and CEL
+/// policies check the plan. This release plans from a facts file, offline.
 #[derive(Debug, Parser)]
-#[command(name = "host", version, about, propagate_version = true)]
+#[command(name = "host", version, propagate_version = true)]
 #[command(after_help = "Exit codes: 0 success, 1 a policy denied the plan, 2 any other failure.")]
 pub struct Cli {
     /// More log output on stderr: -v for debug, -vv for trace. `RUST_LOG` overrides it.

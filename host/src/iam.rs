@@ -10,66 +10,84 @@ use serde_json::{Value, json};
 
 use crate::plan::{Nat, Plan};
 
-/// The tag that marks a resource as created by host; deletes are allowed only
-/// on resources that carry it.
+/// The tag that marks a resource as created by host. The printed policy lets
+/// host change, tag or delete only resources that carry it.
 pub const OWNER_TAG: &str = "host:managed";
 
-/// When the host needs an action.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Need {
-    /// Reading what exists; every run.
-    Read,
-    /// Creating and changing resources; every apply.
-    Write,
-    /// Tagging: while creating, or on resources carrying [`OWNER_TAG`].
-    Tag,
-    /// Deleting and detaching; only ever on resources carrying [`OWNER_TAG`].
-    Delete,
-    /// Creating any NAT gateway.
+/// Which NAT modes need an action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Every run.
+    Always,
+    /// Plans with any NAT gateway.
     Nat,
-    /// Deleting a NAT gateway.
-    NatDelete,
-    /// Allocating Elastic IPs for zonal NAT gateways.
+    /// Plans with zonal NAT gateways, which hold Elastic IPs.
     ZonalNat,
-    /// Releasing those Elastic IPs.
-    ZonalNatDelete,
 }
 
-/// Every EC2 action the host may call, with when it needs it.
-pub const ACTIONS: &[(&str, Need)] = &[
-    ("ec2:DescribeAccountAttributes", Need::Read),
-    ("ec2:DescribeAddresses", Need::Read),
-    ("ec2:DescribeAvailabilityZones", Need::Read),
-    ("ec2:DescribeInternetGateways", Need::Read),
-    ("ec2:DescribeNatGateways", Need::Read),
-    ("ec2:DescribeNetworkInterfaces", Need::Read),
-    ("ec2:DescribeRegions", Need::Read),
-    ("ec2:DescribeRouteTables", Need::Read),
-    ("ec2:DescribeSecurityGroups", Need::Read),
-    ("ec2:DescribeSubnets", Need::Read),
-    ("ec2:DescribeVpcs", Need::Read),
-    ("ec2:AssociateRouteTable", Need::Write),
-    ("ec2:AttachInternetGateway", Need::Write),
-    ("ec2:CreateInternetGateway", Need::Write),
-    ("ec2:CreateRoute", Need::Write),
-    ("ec2:CreateRouteTable", Need::Write),
-    ("ec2:CreateSubnet", Need::Write),
-    ("ec2:CreateTags", Need::Tag),
-    ("ec2:CreateVpc", Need::Write),
-    ("ec2:ModifySubnetAttribute", Need::Write),
-    ("ec2:ModifyVpcAttribute", Need::Write),
-    ("ec2:DeleteInternetGateway", Need::Delete),
-    ("ec2:DeleteRoute", Need::Delete),
-    ("ec2:DeleteRouteTable", Need::Delete),
-    ("ec2:DeleteSubnet", Need::Delete),
-    ("ec2:DeleteTags", Need::Delete),
-    ("ec2:DeleteVpc", Need::Delete),
-    ("ec2:DetachInternetGateway", Need::Delete),
-    ("ec2:DisassociateRouteTable", Need::Delete),
-    ("ec2:CreateNatGateway", Need::Nat),
-    ("ec2:DeleteNatGateway", Need::NatDelete),
-    ("ec2:AllocateAddress", Need::ZonalNat),
-    ("ec2:ReleaseAddress", Need::ZonalNatDelete),
+/// Which resources an action may touch, and so the condition it is granted under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Reads: any resource.
+    Read,
+    /// Creates a resource, which must be tagged with [`OWNER_TAG`] in the same call.
+    Create,
+    /// Tags: only while creating, or resources that carry [`OWNER_TAG`].
+    Tag,
+    /// Changes or deletes a resource that carries [`OWNER_TAG`].
+    Owned,
+}
+
+/// One EC2 action the host may call.
+#[derive(Debug, Clone, Copy)]
+pub struct Action {
+    /// The IAM action, such as `ec2:CreateVpc`.
+    pub name: &'static str,
+    /// When it is needed.
+    pub mode: Mode,
+    /// What it may touch.
+    pub scope: Scope,
+}
+
+const fn action(name: &'static str, mode: Mode, scope: Scope) -> Action {
+    Action { name, mode, scope }
+}
+
+/// Every EC2 action the host may call.
+pub const ACTIONS: &[Action] = &[
+    action("ec2:DescribeAccountAttributes", Mode::Always, Scope::Read),
+    action("ec2:DescribeAddresses", Mode::Always, Scope::Read),
+    action("ec2:DescribeAvailabilityZones", Mode::Always, Scope::Read),
+    action("ec2:DescribeInternetGateways", Mode::Always, Scope::Read),
+    action("ec2:DescribeNatGateways", Mode::Always, Scope::Read),
+    action("ec2:DescribeNetworkInterfaces", Mode::Always, Scope::Read),
+    action("ec2:DescribeRegions", Mode::Always, Scope::Read),
+    action("ec2:DescribeRouteTables", Mode::Always, Scope::Read),
+    action("ec2:DescribeSecurityGroups", Mode::Always, Scope::Read),
+    action("ec2:DescribeSubnets", Mode::Always, Scope::Read),
+    action("ec2:DescribeVpcs", Mode::Always, Scope::Read),
+    action("ec2:CreateInternetGateway", Mode::Always, Scope::Create),
+    action("ec2:CreateRouteTable", Mode::Always, Scope::Create),
+    action("ec2:CreateSubnet", Mode::Always, Scope::Create),
+    action("ec2:CreateVpc", Mode::Always, Scope::Create),
+    action("ec2:CreateTags", Mode::Always, Scope::Tag),
+    action("ec2:AssociateRouteTable", Mode::Always, Scope::Owned),
+    action("ec2:AttachInternetGateway", Mode::Always, Scope::Owned),
+    action("ec2:CreateRoute", Mode::Always, Scope::Owned),
+    action("ec2:ModifySubnetAttribute", Mode::Always, Scope::Owned),
+    action("ec2:ModifyVpcAttribute", Mode::Always, Scope::Owned),
+    action("ec2:DeleteInternetGateway", Mode::Always, Scope::Owned),
+    action("ec2:DeleteRoute", Mode::Always, Scope::Owned),
+    action("ec2:DeleteRouteTable", Mode::Always, Scope::Owned),
+    action("ec2:DeleteSubnet", Mode::Always, Scope::Owned),
+    action("ec2:DeleteTags", Mode::Always, Scope::Owned),
+    action("ec2:DeleteVpc", Mode::Always, Scope::Owned),
+    action("ec2:DetachInternetGateway", Mode::Always, Scope::Owned),
+    action("ec2:DisassociateRouteTable", Mode::Always, Scope::Owned),
+    action("ec2:CreateNatGateway", Mode::Nat, Scope::Create),
+    action("ec2:DeleteNatGateway", Mode::Nat, Scope::Owned),
+    action("ec2:AllocateAddress", Mode::ZonalNat, Scope::Create),
+    action("ec2:ReleaseAddress", Mode::ZonalNat, Scope::Owned),
 ];
 
 /// The parameters of the default plugin.
@@ -134,54 +152,48 @@ impl NatUse {
         }
     }
 
-    fn needs(self, need: Need) -> bool {
-        match need {
-            Need::Read | Need::Write | Need::Tag | Need::Delete => true,
-            Need::Nat | Need::NatDelete => self != NatUse::None,
-            Need::ZonalNat | Need::ZonalNatDelete => matches!(self, NatUse::Zonal | NatUse::Any),
+    fn needs(self, mode: Mode) -> bool {
+        match mode {
+            Mode::Always => true,
+            Mode::Nat => self != NatUse::None,
+            Mode::ZonalNat => matches!(self, NatUse::Zonal | NatUse::Any),
         }
     }
 }
 
 /// The actions needed for `nat`, sorted.
 pub fn actions(nat: NatUse) -> Vec<&'static str> {
-    let mut actions: Vec<&str> =
-        ACTIONS.iter().filter(|(_, need)| nat.needs(*need)).map(|(action, _)| *action).collect();
-    actions.sort_unstable();
-    actions
+    picked(nat, &[Scope::Read, Scope::Create, Scope::Tag, Scope::Owned])
+}
+
+fn picked(nat: NatUse, scopes: &[Scope]) -> Vec<&'static str> {
+    let mut names: Vec<&str> = ACTIONS
+        .iter()
+        .filter(|action| nat.needs(action.mode) && scopes.contains(&action.scope))
+        .map(|action| action.name)
+        .collect();
+    names.sort_unstable();
+    names
 }
 
 /// The IAM policy document granting exactly [`actions`]: reads on any resource;
-/// creates on any resource; tags only while creating or on resources that
-/// already carry the ownership tag, so no foreign resource can be marked as
-/// host's; deletes only on resources carrying the ownership tag.
+/// creates only with the ownership tag in the same call; tags only while
+/// creating or on resources that already carry it, so no foreign resource can
+/// be marked as host's; every change and delete only on resources carrying it.
 pub fn policy(nat: NatUse) -> Value {
-    let pick = |wanted: &[Need]| -> Vec<&str> {
-        let mut picked: Vec<&str> = ACTIONS
-            .iter()
-            .filter(|(_, need)| wanted.contains(need) && nat.needs(*need))
-            .map(|(action, _)| *action)
-            .collect();
-        picked.sort_unstable();
-        picked
-    };
-    let creates: Vec<&str> = pick(&[Need::Write, Need::Nat, Need::ZonalNat])
-        .into_iter()
-        .filter(|a| a.starts_with("ec2:Create") || a.starts_with("ec2:Allocate"))
-        .collect();
-    let owned = json!({"StringEquals": {format!("aws:ResourceTag/{OWNER_TAG}"): "true"}});
-    let on_create: Vec<&str> = creates.iter().map(|action| &action[4..]).collect();
+    let owner_key = |kind: &str| format!("aws:{kind}/{OWNER_TAG}");
+    let creates = picked(nat, &[Scope::Create]);
+    let create_calls: Vec<&str> = creates.iter().map(|name| &name[4..]).collect();
     let statements = vec![
-        json!({"Sid": "ReadNetwork", "Effect": "Allow", "Action": pick(&[Need::Read]), "Resource": "*"}),
-        json!({"Sid": "CreateManagedNetwork", "Effect": "Allow",
-            "Action": pick(&[Need::Write, Need::Nat, Need::ZonalNat]), "Resource": "*"}),
-        json!({"Sid": "TagWhileCreating", "Effect": "Allow", "Action": pick(&[Need::Tag]),
-            "Resource": "*", "Condition": {"StringEquals": {"ec2:CreateAction": on_create}}}),
-        json!({"Sid": "RetagManagedNetwork", "Effect": "Allow", "Action": pick(&[Need::Tag]),
-            "Resource": "*", "Condition": owned.clone()}),
-        json!({"Sid": "DeleteOnlyManagedNetwork", "Effect": "Allow",
-            "Action": pick(&[Need::Delete, Need::NatDelete, Need::ZonalNatDelete]),
-            "Resource": "*", "Condition": owned}),
+        json!({"Sid": "ReadNetwork", "Effect": "Allow",
+            "Action": picked(nat, &[Scope::Read]), "Resource": "*"}),
+        json!({"Sid": "CreateTaggedNetwork", "Effect": "Allow", "Action": creates,
+            "Resource": "*", "Condition": {"StringEquals": {owner_key("RequestTag"): "true"}}}),
+        json!({"Sid": "TagWhileCreating", "Effect": "Allow", "Action": picked(nat, &[Scope::Tag]),
+            "Resource": "*", "Condition": {"StringEquals": {"ec2:CreateAction": create_calls}}}),
+        json!({"Sid": "ManageOwnedNetwork", "Effect": "Allow",
+            "Action": picked(nat, &[Scope::Owned, Scope::Tag]), "Resource": "*",
+            "Condition": {"StringEquals": {owner_key("ResourceTag"): "true"}}}),
     ];
     json!({"Version": "2012-10-17", "Statement": statements})
 }
@@ -208,35 +220,56 @@ mod tests {
     }
 
     #[test]
-    fn tags_go_only_on_new_or_already_owned_resources() {
+    fn only_reads_are_granted_without_the_ownership_tag() {
         let document = policy(NatUse::Any);
-        let tagging: Vec<&Value> = document["Statement"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|s| s["Action"].as_array().unwrap().iter().any(|a| a == "ec2:CreateTags"))
-            .collect();
-        assert_eq!(tagging.len(), 2);
-        for statement in tagging {
-            assert_eq!(statement["Action"], json!(["ec2:CreateTags"]));
-            assert!(statement["Condition"].is_object(), "{statement}");
+        for statement in document["Statement"].as_array().unwrap() {
+            let names = statement["Action"].as_array().unwrap();
+            let reads = names.iter().all(|a| a.as_str().unwrap().starts_with("ec2:Describe"));
+            if !reads {
+                assert!(statement["Condition"].is_object(), "{statement}");
+            }
         }
-        let creating = &document["Statement"][2]["Condition"]["StringEquals"]["ec2:CreateAction"];
-        assert!(creating.as_array().unwrap().contains(&json!("CreateVpc")), "{creating}");
-        assert!(creating.as_array().unwrap().contains(&json!("AllocateAddress")), "{creating}");
+        let owned = &document["Statement"][3];
+        assert_eq!(
+            owned["Condition"]["StringEquals"][format!("aws:ResourceTag/{OWNER_TAG}")],
+            "true"
+        );
+        for name in
+            ["ec2:DeleteVpc", "ec2:ModifyVpcAttribute", "ec2:CreateRoute", "ec2:ReleaseAddress"]
+        {
+            assert!(owned["Action"].as_array().unwrap().contains(&json!(name)), "{name}");
+        }
+        let creating = &document["Statement"][1];
+        assert!(creating["Action"].as_array().unwrap().contains(&json!("ec2:CreateVpc")));
+        assert_eq!(
+            creating["Condition"]["StringEquals"][format!("aws:RequestTag/{OWNER_TAG}")],
+            "true"
+        );
     }
 
     #[test]
-    fn every_delete_is_conditioned_on_the_ownership_tag() {
+    fn tags_go_only_on_new_or_already_owned_resources() {
         let document = policy(NatUse::Any);
-        for statement in document["Statement"].as_array().unwrap() {
-            let deletes = statement["Action"].as_array().unwrap().iter().any(|a| {
-                let a = a.as_str().unwrap();
-                a.contains(":Delete") || a.contains(":Detach") || a.contains(":Release")
-            });
-            if deletes {
-                assert!(statement["Condition"].to_string().contains(OWNER_TAG), "{statement}");
-            }
+        let while_creating = &document["Statement"][2];
+        assert_eq!(while_creating["Action"], json!(["ec2:CreateTags"]));
+        let calls =
+            while_creating["Condition"]["StringEquals"]["ec2:CreateAction"].as_array().unwrap();
+        assert!(calls.contains(&json!("CreateVpc")) && calls.contains(&json!("AllocateAddress")));
+        assert!(!calls.contains(&json!("CreateRoute")), "routes carry no tags");
+    }
+
+    #[test]
+    fn every_action_appears_in_exactly_one_statement_except_tagging() {
+        let document = policy(NatUse::Any);
+        for action in ACTIONS {
+            let count = document["Statement"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|s| s["Action"].as_array().unwrap().contains(&json!(action.name)))
+                .count();
+            let expected = if action.scope == Scope::Tag { 2 } else { 1 };
+            assert_eq!(count, expected, "{}", action.name);
         }
     }
 }
