@@ -36,10 +36,11 @@ fn main() -> ExitCode {
     }
 }
 
-/// Logs go to stderr: warnings by default, more with `-v`, or as `RUST_LOG` says.
+/// Logs go to stderr: warnings, and the plugin's decisions, by default; more
+/// with `-v`; or as `RUST_LOG` says.
 fn init_logging(verbose: u8) {
     let level = match verbose {
-        0 => "warn",
+        0 => "warn,plugin=info",
         1 => "debug",
         _ => "trace",
     };

@@ -95,9 +95,9 @@ impl bindings::host::vpc::logging::Host for State {
         let message = truncate(&message, MAX_LOG_LINE);
         let plugin = self.plugin.as_str();
         match level {
-            LogLevel::Debug => tracing::debug!(plugin, "{message}"),
-            LogLevel::Info => tracing::info!(plugin, "{message}"),
-            LogLevel::Warn => tracing::warn!(plugin, "{message}"),
+            LogLevel::Debug => tracing::debug!(target: "plugin", plugin, "{message}"),
+            LogLevel::Info => tracing::info!(target: "plugin", plugin, "{message}"),
+            LogLevel::Warn => tracing::warn!(target: "plugin", plugin, "{message}"),
         }
     }
 }

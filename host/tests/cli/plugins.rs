@@ -18,7 +18,7 @@ fn hostile(mode: &str, extra: &[&str]) -> (String, String) {
 
 #[test]
 fn a_well_behaved_plugin_passes_through_the_same_runtime() {
-    let output = plan_seed("hostile", &["--set", "mode=ok", "--no-default-policies", "-v"]);
+    let output = plan_seed("hostile", &["--set", "mode=ok", "--no-default-policies"]);
     assert_exit(&output, 0);
     assert!(
         stderr(&output).contains("hostile plugin in ok mode"),
