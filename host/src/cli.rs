@@ -6,7 +6,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Plans managed AWS VPCs for dstack: a WebAssembly plugin designs them and CEL
-/// policies check the plan. This release plans from a facts file, offline.
+/// policies check the plan, against facts read from EC2 or from a file.
 #[derive(Debug, Parser)]
 #[command(name = "host", version, propagate_version = true)]
 #[command(after_help = "Exit codes: 0 success, 1 a policy denied the plan, 2 any other failure.")]
@@ -35,6 +35,9 @@ pub enum Command {
     /// Work with policy packs.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Read the facts a plan needs from EC2 and print them as JSON, for `--facts`.
+    #[command(after_help = "Example:\n  host facts --config dstack.yml --output facts.json")]
+    Facts(FactsCommand),
     /// Print the IAM policy host needs.
     #[command(
         after_help = "Without --config the policy covers every NAT mode; with one, exactly what its NAT mode needs."
@@ -51,9 +54,10 @@ pub struct PlanInputs {
     /// The plugin that designs the VPCs: a WebAssembly component.
     #[arg(long, value_name = "WASM")]
     pub plugin: PathBuf,
-    /// Read the account's facts from this JSON file instead of AWS; no AWS call is made.
+    /// Read the account's facts from this JSON file (as `host facts` writes it) and make no
+    /// AWS call; without it, the facts are read from EC2.
     #[arg(long, value_name = "FILE")]
-    pub facts: PathBuf,
+    pub facts: Option<PathBuf>,
     /// Add the rules of this policy directory to the default pack; repeatable.
     #[arg(long = "policies", value_name = "DIR")]
     pub policies: Vec<PathBuf>,
@@ -75,6 +79,20 @@ pub struct PlanInputs {
     /// Refuse to run the plugin unless its SHA-256 is this (64 hex digits).
     #[arg(long, value_name = "HEX", value_parser = parse_sha256)]
     pub plugin_sha256: Option<String>,
+}
+
+/// `host facts`.
+#[derive(Debug, Args)]
+pub struct FactsCommand {
+    /// The config file: its regions and credentials are used.
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+    /// The managed set's name, whose own VPCs and Elastic IPs are reported as such.
+    #[arg(long, default_value = "dstack", value_parser = parse_name)]
+    pub name: String,
+    /// Write the facts to this file instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 /// `host plan`.

@@ -67,6 +67,16 @@ pub enum Error {
         /// What is wrong, naming the region and resource.
         message: String,
     },
+    /// An EC2 call failed.
+    #[error("EC2 `{action}` failed in `{region}`: {message}")]
+    Aws {
+        /// The API action, such as `DescribeVpcs`.
+        action: String,
+        /// The region called.
+        region: String,
+        /// AWS's error code and message.
+        message: String,
+    },
     /// A policy rule failed to evaluate.
     #[error("policy rule `{rule}` could not be evaluated: {message}")]
     Policy {
@@ -88,6 +98,7 @@ impl Error {
             Error::PluginInterface { .. } => "plugin-interface",
             Error::MalformedPlan { .. } => "plugin-malformed-plan",
             Error::Policy { .. } => "policy-error",
+            Error::Aws { .. } => "aws",
         }
     }
 }

@@ -4,6 +4,7 @@
 mod cli;
 mod cmd;
 mod config;
+mod ec2;
 mod error;
 mod facts;
 mod iam;

@@ -49,13 +49,16 @@ pub fn run(inputs: &PlanInputs) -> Result<Checked> {
     let config = Config::load(&inputs.config)?;
     let mut params = config.params.clone();
     params.extend(inputs.set.iter().cloned());
-    let facts = Facts::load(&inputs.facts)?;
     let pack = load_pack(inputs)?;
     let budget = Budget {
         memory: usize::try_from(inputs.plugin_memory << 20).unwrap_or(usize::MAX),
         time: inputs.plugin_timeout,
     };
     let plugin = Plugin::load(&inputs.plugin, inputs.plugin_sha256.as_deref(), budget)?;
+    let facts = match &inputs.facts {
+        Some(path) => Facts::load(path)?,
+        None => live_facts(&config, &inputs.name)?,
+    };
 
     let skipped = skipped_regions(&config, &facts);
     let pairs: Vec<(String, String)> = params.clone().into_iter().collect();
@@ -74,6 +77,12 @@ pub fn run(inputs: &PlanInputs) -> Result<Checked> {
         plan,
         outcomes,
     })
+}
+
+/// Reads the facts from EC2, after everything local has been checked.
+pub fn live_facts(config: &Config, name: &str) -> Result<Facts> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(crate::ec2::read_facts(config, name))
 }
 
 fn load_pack(inputs: &PlanInputs) -> Result<Pack> {

@@ -1,6 +1,7 @@
 //! One module per subcommand, each with an `execute` function that returns the
 //! process exit code.
 
+pub mod facts;
 pub mod permissions;
 pub mod plan;
 pub mod policy;
@@ -20,6 +21,7 @@ pub fn execute(command: &Command) -> Result<u8> {
         Command::Validate(command) => validate::execute(command),
         Command::Policy(command) => policy::execute(command),
         Command::Permissions(command) => permissions::execute(command),
+        Command::Facts(command) => facts::execute(command),
     }
 }
 

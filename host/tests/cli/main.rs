@@ -3,7 +3,9 @@
 //! The plugins come from `target/wasm32-wasip2/release/`; `scripts/test` builds
 //! them before running the tests.
 
+mod emulator;
 mod golden;
+mod live;
 mod plan;
 mod plugins;
 mod policy;

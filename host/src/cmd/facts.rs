@@ -1,0 +1,23 @@
+//! `host facts`: the facts a plan needs, read from EC2 and printed as the JSON
+//! that `--facts` reads.
+
+use anyhow::Result;
+
+use crate::cli::FactsCommand;
+use crate::config::Config;
+use crate::error::{EXIT_OK, bad_input};
+use crate::pipeline;
+
+/// Reads the facts of the config's enabled regions and prints or writes them.
+pub fn execute(command: &FactsCommand) -> Result<u8> {
+    let config = Config::load(&command.config)?;
+    let facts = pipeline::live_facts(&config, &command.name)?;
+    let text = serde_json::to_string_pretty(&facts)? + "\n";
+    match &command.output {
+        Some(path) => std::fs::write(path, text).map_err(|err| {
+            bad_input(format!("cannot write facts to `{}`: {err}", path.display()))
+        })?,
+        None => super::emit(&text)?,
+    }
+    Ok(EXIT_OK)
+}
