@@ -282,22 +282,11 @@ fn scalars(
         .collect()
 }
 
+/// The same rules as for a plan's tags, so a config tag never fails later as a
+/// plugin's fault.
 fn check_tags(tags: &BTreeMap<String, String>) -> std::result::Result<(), String> {
     for (key, value) in tags {
-        let problem = if key.is_empty() || key.chars().count() > 128 {
-            "keys must have 1 to 128 characters"
-        } else if value.chars().count() > 256 {
-            "values may have at most 256 characters"
-        } else if key.chars().chain(value.chars()).any(char::is_control) {
-            "keys and values may not hold control characters"
-        } else if key.to_ascii_lowercase().starts_with("aws:") {
-            "the `aws:` prefix is reserved by AWS"
-        } else if key.starts_with(RESERVED_TAG_PREFIX) {
-            "the `host:` prefix is reserved for host's ownership tags"
-        } else {
-            continue;
-        };
-        return Err(format!("tag `{key}` under `tags`: {problem}"));
+        crate::plan::check_tag(key, value).map_err(|problem| format!("`tags`: {problem}"))?;
     }
     Ok(())
 }

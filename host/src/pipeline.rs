@@ -33,6 +33,8 @@ pub struct Checked {
     pub skipped: Vec<String>,
     /// The plan.
     pub plan: Plan,
+    /// The IAM actions host grants itself for the plan's NAT use.
+    pub permissions: Vec<&'static str>,
     /// One outcome per rule, in pack order.
     pub outcomes: Vec<Outcome>,
 }
@@ -64,7 +66,8 @@ pub fn run(inputs: &PlanInputs) -> Result<Checked> {
     let pairs: Vec<(String, String)> = params.clone().into_iter().collect();
     let plan = plugin.plan(&config, &inputs.name, &pairs, &facts)?;
 
-    let input = policy_input(&config, &inputs.name, &params, &facts, &plan)?;
+    let permissions = iam::actions(NatUse::of_plan(&plan));
+    let input = policy_input(&config, &inputs.name, &params, &facts, &plan, &permissions)?;
     let started = std::time::Instant::now();
     let outcomes = policy::evaluate(&pack.rules, &input, RULE_BUDGET)?;
     tracing::debug!(rules = outcomes.len(), elapsed = ?started.elapsed(), "policies evaluated");
@@ -75,6 +78,7 @@ pub fn run(inputs: &PlanInputs) -> Result<Checked> {
         params,
         skipped,
         plan,
+        permissions,
         outcomes,
     })
 }
@@ -113,6 +117,7 @@ pub fn policy_input(
     params: &BTreeMap<String, String>,
     facts: &Facts,
     plan: &Plan,
+    permissions: &[&str],
 ) -> Result<policy::Input> {
     let mut regions = serde_json::Map::new();
     for region in &facts.regions {
@@ -120,7 +125,6 @@ pub fn policy_input(
         value["elastic_ips_in_use"] = json!(region.elastic_ips_in_use());
         regions.insert(region.region.clone(), value);
     }
-    let nat = NatUse::of_plan(plan);
     Ok(policy::Input {
         config: json!({
             "name": name,
@@ -132,6 +136,6 @@ pub fn policy_input(
         }),
         facts: json!({ "regions": Value::Object(regions) }),
         plan: serde_json::to_value(plan)?,
-        permissions: json!(iam::actions(nat)),
+        permissions: json!(permissions),
     })
 }

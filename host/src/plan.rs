@@ -203,7 +203,7 @@ fn check_text(what: &str, text: &str, min: usize) -> Result<(), String> {
 }
 
 /// Tags as AWS takes them, minus the prefixes AWS and host keep for themselves.
-fn check_tag(key: &str, value: &str) -> Result<(), String> {
+pub fn check_tag(key: &str, value: &str) -> Result<(), String> {
     check_text("tag key", key, 1)?;
     if key.chars().count() > MAX_TAG_KEY {
         return Err(format!("tag key `{key}` is longer than {MAX_TAG_KEY} characters"));

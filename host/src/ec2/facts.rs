@@ -41,6 +41,11 @@ pub async fn read(config: &Config, name: &str) -> Result<Facts> {
     Ok(Facts { schema_version: SCHEMA_VERSION, regions })
 }
 
+/// An answer from EC2 that host cannot use, named by action and region.
+fn unexpected(action: &str, region: &str, message: String) -> anyhow::Error {
+    Error::Aws { action: action.to_string(), region: region.to_string(), message }.into()
+}
+
 /// The known regions the account may use: opted in, or needing no opt-in.
 async fn enabled_regions(ec2: &Client, home: &str) -> Result<Vec<String>> {
     let output =
@@ -141,12 +146,8 @@ async fn vpcs(
             }
             others.push(cidr);
         } else if own.replace((id.to_string(), cidr)).is_some() {
-            return Err(Error::Aws {
-                action: "DescribeVpcs".to_string(),
-                region: region.to_string(),
-                message: format!("the managed set `{name}` has more than one VPC here"),
-            }
-            .into());
+            let message = format!("the managed set `{name}` has more than one VPC here");
+            return Err(unexpected("DescribeVpcs", region, message));
         }
     }
     others.sort();
@@ -156,12 +157,7 @@ async fn vpcs(
 
 fn parse_cidr(text: Option<&str>, region: &str, owner: &str) -> Result<Ipv4Net> {
     text.and_then(|text| text.parse().ok()).ok_or_else(|| {
-        Error::Aws {
-            action: "DescribeVpcs".to_string(),
-            region: region.to_string(),
-            message: format!("`{owner}` reports no IPv4 CIDR EC2 would give"),
-        }
-        .into()
+        unexpected("DescribeVpcs", region, format!("`{owner}` reports no IPv4 CIDR EC2 would give"))
     })
 }
 
@@ -261,12 +257,5 @@ async fn quota(ec2: &Client, region: &str) -> Result<u32> {
         .filter(|attribute| attribute.attribute_name() == Some(QUOTA_ATTRIBUTE))
         .flat_map(|attribute| attribute.attribute_values())
         .find_map(|value| value.attribute_value()?.parse().ok())
-        .ok_or_else(|| {
-            Error::Aws {
-                action: action.to_string(),
-                region: region.to_string(),
-                message: format!("EC2 reported no `{QUOTA_ATTRIBUTE}`"),
-            }
-            .into()
-        })
+        .ok_or_else(|| unexpected(action, region, format!("EC2 reported no `{QUOTA_ATTRIBUTE}`")))
 }

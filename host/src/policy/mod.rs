@@ -13,7 +13,7 @@ mod inline;
 mod references;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
@@ -177,14 +177,18 @@ impl Pack {
 
 /// The CEL environment rules run in: the standard library plus the `lists`
 /// (`flatten`, `distinct`, `sort`, ...) and `strings` (`join`, `split`, ...)
-/// extensions.
+/// extensions. It is built once per process and shared by every rule.
 pub fn env() -> Arc<cel::Env> {
-    let mut env = cel::Env::stdlib();
-    let extended = env
-        .add_extension(cel::extensions::lists)
-        .and_then(|()| env.add_extension(cel::extensions::strings));
-    debug_assert!(extended.is_ok(), "the CEL extensions declare disjoint functions");
-    Arc::new(env)
+    static ENV: OnceLock<Arc<cel::Env>> = OnceLock::new();
+    let env = ENV.get_or_init(|| {
+        let mut env = cel::Env::stdlib();
+        let extended = env
+            .add_extension(cel::extensions::lists)
+            .and_then(|()| env.add_extension(cel::extensions::strings));
+        debug_assert!(extended.is_ok(), "the CEL extensions declare disjoint functions");
+        Arc::new(env)
+    });
+    Arc::clone(env)
 }
 
 /// Longest expression a rule may have, in bytes.

@@ -8,7 +8,6 @@ mod text;
 
 use serde_json::{Value, json};
 
-use crate::iam::{self, NatUse};
 use crate::pipeline::Checked;
 use crate::policy::Outcome;
 
@@ -30,7 +29,7 @@ pub fn plan_json(checked: &Checked) -> Value {
         "params": checked.params,
         "skipped_regions": checked.skipped,
         "plan": checked.plan,
-        "permissions": iam::actions(NatUse::of_plan(&checked.plan)),
+        "permissions": checked.permissions,
         "policy": policy_json(&checked.outcomes),
     })
 }
