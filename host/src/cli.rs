@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-/// Plans managed AWS VPCs for dstack: a WebAssembly plugin designs them and CEL
-/// policies check the plan, against facts read from EC2 or from a file.
+/// Creates, keeps and removes managed AWS VPCs for dstack: a WebAssembly plugin designs
+/// them, CEL policies check the plan, and apply makes EC2 match it.
 #[derive(Debug, Parser)]
 #[command(name = "host", version, propagate_version = true)]
 #[command(after_help = "Exit codes: 0 success, 1 a policy denied the plan, 2 any other failure.")]
@@ -35,6 +35,14 @@ pub enum Command {
     /// Work with policy packs.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Create, update and delete the managed VPCs so that EC2 matches the plan.
+    #[command(
+        after_help = "Regions the config no longer lists lose their managed VPC; `regions: []` removes every one.\nOnly resources tagged `host:managed=true` and `host:set=NAME` are ever changed or deleted.\n\nExample:\n  host apply --config dstack.yml --plugin standard_vpc.wasm --yes"
+    )]
+    Apply(ApplyCommand),
+    /// Delete everything the managed set holds, in every enabled region.
+    #[command(after_help = "Example:\n  host destroy --config dstack.yml --yes")]
+    Destroy(DestroyCommand),
     /// Read the facts a plan needs from EC2 and print them as JSON, for `--facts`.
     #[command(after_help = "Example:\n  host facts --config dstack.yml --output facts.json")]
     Facts(FactsCommand),
@@ -54,10 +62,6 @@ pub struct PlanInputs {
     /// The plugin that designs the VPCs: a WebAssembly component.
     #[arg(long, value_name = "WASM")]
     pub plugin: PathBuf,
-    /// Read the account's facts from this JSON file (as `host facts` writes it) and make no
-    /// AWS call; without it, the facts are read from EC2.
-    #[arg(long, value_name = "FILE")]
-    pub facts: Option<PathBuf>,
     /// Add the rules of this policy directory to the default pack; repeatable.
     #[arg(long = "policies", value_name = "DIR")]
     pub policies: Vec<PathBuf>,
@@ -101,6 +105,11 @@ pub struct PlanCommand {
     /// The inputs.
     #[command(flatten)]
     pub inputs: PlanInputs,
+    /// Read the account's facts from this JSON file (as `host facts` writes it) and make no
+    /// AWS call; without it, the facts and what the managed set holds are read from EC2, and
+    /// the changes an apply would make are shown.
+    #[arg(long, value_name = "FILE")]
+    pub facts: Option<PathBuf>,
     /// How to print the plan.
     #[arg(long, value_enum, default_value_t = PlanOutput::Text)]
     pub output: PlanOutput,
@@ -115,12 +124,55 @@ pub enum PlanOutput {
     Json,
 }
 
+/// How `apply` and `destroy` change EC2.
+#[derive(Debug, Args)]
+pub struct ChangeOptions {
+    /// Make the changes without asking; needed when stdin is not a terminal.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Most regions changed at once.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
+    /// How to print the changes and the result.
+    #[arg(long, value_enum, default_value_t = PlanOutput::Text)]
+    pub output: PlanOutput,
+}
+
+/// `host apply`.
+#[derive(Debug, Args)]
+pub struct ApplyCommand {
+    /// The inputs.
+    #[command(flatten)]
+    pub inputs: PlanInputs,
+    /// How to change EC2.
+    #[command(flatten)]
+    pub change: ChangeOptions,
+}
+
+/// `host destroy`.
+#[derive(Debug, Args)]
+pub struct DestroyCommand {
+    /// The config file: its credentials are used.
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+    /// The managed set to delete.
+    #[arg(long, default_value = "dstack", value_parser = parse_name)]
+    pub name: String,
+    /// How to change EC2.
+    #[command(flatten)]
+    pub change: ChangeOptions,
+}
+
 /// `host validate`.
 #[derive(Debug, Args)]
 pub struct ValidateCommand {
     /// The inputs.
     #[command(flatten)]
     pub inputs: PlanInputs,
+    /// Read the account's facts from this JSON file (as `host facts` writes it) and make no
+    /// AWS call; without it, the facts are read from EC2.
+    #[arg(long, value_name = "FILE")]
+    pub facts: Option<PathBuf>,
     /// How to print the policy results.
     #[arg(long, value_enum, default_value_t = ValidateFormat::Text)]
     pub format: ValidateFormat,

@@ -4,6 +4,8 @@
 mod cli;
 mod cmd;
 mod config;
+mod diff;
+mod dstack;
 mod ec2;
 mod error;
 mod facts;
@@ -14,6 +16,7 @@ mod plugin;
 mod policy;
 mod regions;
 mod report;
+mod state;
 
 use std::process::ExitCode;
 
@@ -41,7 +44,7 @@ fn main() -> ExitCode {
 /// with `-v`; or as `RUST_LOG` says.
 fn init_logging(verbose: u8) {
     let level = match verbose {
-        0 => "warn,plugin=info",
+        0 => "warn,plugin=info,ec2=info",
         1 => "debug",
         _ => "trace",
     };

@@ -1,14 +1,20 @@
-//! The plan path shared by `plan` and `validate`: read the inputs, ask the
-//! plugin for a plan, check it, and run the policy pack over it.
+//! The plan path shared by `plan`, `validate` and `apply`: read the inputs,
+//! ask the plugin for a plan, check it, and run the policy pack over it; and,
+//! when the facts come from EC2, what the managed set holds and the diff.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Result;
+use aws_config::SdkConfig;
 use serde_json::{Value, json};
 
 use crate::cli::PlanInputs;
 use crate::config::Config;
+use crate::diff::{self, RegionDiff};
+use crate::ec2::{self, Survey};
+use crate::error::bad_input;
 use crate::facts::Facts;
 use crate::iam::{self, NatUse};
 use crate::plan::Plan;
@@ -37,6 +43,49 @@ pub struct Checked {
     pub permissions: Vec<&'static str>,
     /// One outcome per rule, in pack order.
     pub outcomes: Vec<Outcome>,
+    /// The account, when the facts were read from EC2.
+    pub live: Option<Live>,
+}
+
+/// A connection to an account, and what was read from it.
+#[derive(Debug)]
+pub struct Live {
+    /// The runtime the SDK's clients run on.
+    pub runtime: tokio::runtime::Runtime,
+    /// The SDK configuration.
+    pub base: SdkConfig,
+    /// What was read.
+    pub survey: Survey,
+}
+
+impl Live {
+    /// Connects with the config's credentials and reads `listed` regions in
+    /// full, and with `everywhere` what the set `name` holds in every other
+    /// enabled region.
+    pub fn read(config: &Config, listed: &[String], name: &str, everywhere: bool) -> Result<Live> {
+        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+        let base = runtime.block_on(ec2::sdk_config(&config.creds));
+        let survey = runtime.block_on(ec2::survey(&base, listed, name, everywhere))?;
+        Ok(Live { runtime, base, survey })
+    }
+
+    /// The diff of every region where the plan or the set has something:
+    /// planned regions towards their plan, every other region to nothing.
+    pub fn diffs(&self, name: &str, plan: Option<&Plan>) -> Result<Vec<RegionDiff>> {
+        let reads = self.survey.listed.iter().chain(&self.survey.elsewhere);
+        let mut diffs = Vec::new();
+        for read in reads {
+            let planned =
+                plan.and_then(|plan| plan.regions.iter().find(|r| r.region == read.region));
+            if planned.is_none() && read.holding.is_empty() {
+                continue;
+            }
+            let diff = diff::region(&read.region, name, planned, &read.holding)
+                .map_err(|conflict| bad_input(format!("in `{}`: {conflict}", read.region)))?;
+            diffs.push(diff);
+        }
+        Ok(diffs)
+    }
 }
 
 impl Checked {
@@ -46,8 +95,9 @@ impl Checked {
     }
 }
 
-/// Runs the plan path on the command's inputs. Nothing here calls AWS.
-pub fn run(inputs: &PlanInputs) -> Result<Checked> {
+/// Runs the plan path on the command's inputs, with facts from `facts` or,
+/// without it, from EC2 (which is then all that calls AWS).
+pub fn run(inputs: &PlanInputs, facts: Option<&Path>) -> Result<Checked> {
     let config = Config::load(&inputs.config)?;
     let mut params = config.params.clone();
     params.extend(inputs.set.iter().cloned());
@@ -57,9 +107,12 @@ pub fn run(inputs: &PlanInputs) -> Result<Checked> {
         time: inputs.plugin_timeout,
     };
     let plugin = Plugin::load(&inputs.plugin, inputs.plugin_sha256.as_deref(), budget)?;
-    let facts = match &inputs.facts {
-        Some(path) => Facts::load(path)?,
-        None => live_facts(&config, &inputs.name)?,
+    let (facts, live) = match facts {
+        Some(path) => (Facts::load(path)?, None),
+        None => {
+            let live = Live::read(&config, &config.regions, &inputs.name, true)?;
+            (ec2::facts_of(&live.survey)?, Some(live))
+        }
     };
 
     let skipped = skipped_regions(&config, &facts);
@@ -80,13 +133,8 @@ pub fn run(inputs: &PlanInputs) -> Result<Checked> {
         plan,
         permissions,
         outcomes,
+        live,
     })
-}
-
-/// Reads the facts from EC2, after everything local has been checked.
-pub fn live_facts(config: &Config, name: &str) -> Result<Facts> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    runtime.block_on(crate::ec2::read_facts(config, name))
 }
 
 fn load_pack(inputs: &PlanInputs) -> Result<Pack> {

@@ -1,28 +1,98 @@
 """The EC2 emulator host's end-to-end tests run against: moto's server, on
 loopback, with the EC2 behaviour host depends on that moto lacks layered on
-top of it.
+top of it (the modules in layer/).
 
 Usage: python server.py PORT
 
 Environment:
-  HOST_EMULATOR_DISABLED_REGIONS  comma-separated regions to report as not
-                                  enabled for the account ("not-opted-in").
+  HOST_EMULATOR_DISABLED_REGIONS      comma-separated regions to report as
+                                      not enabled for the account
+                                      ("not-opted-in").
+  HOST_EMULATOR_NAT_PENDING_SECONDS   how long a new NAT gateway stays
+                                      pending before it is available
+                                      (seconds, a float; default 0).
+  HOST_EMULATOR_NAT_DELETING_SECONDS  how long a NAT gateway stays deleting
+                                      after DeleteNatGateway before it is
+                                      deleted (seconds, a float; default 0).
+  HOST_EMULATOR_HIDDEN_ZONES_FILE     a file naming zones, one per line, that
+                                      DescribeAvailabilityZones leaves out,
+                                      read on every call; a test edits it to
+                                      make a zone appear.
+  HOST_EMULATOR_CALL_LOG              a file to append one JSON line to per
+                                      EC2 request: {"action", "region",
+                                      "time", "status"}; unset, no log.
 
 Layered on moto:
+  Regions (layer/regions.py)
   - DescribeRegions lists only the aws partition, as a real account there
     does: moto also lists China and GovCloud regions.
   - Regions named in HOST_EMULATOR_DISABLED_REGIONS are not enabled: moto
     cannot mark a region so.
+
+  Zones (layer/zones.py)
+  - Zones named in HOST_EMULATOR_HIDDEN_ZONES_FILE are not listed, as zones
+    an account has not been given yet: moto's zone list is fixed.
+
+  NAT gateways (layer/nat_gateways.py)
+  - CreateNatGateway with AvailabilityMode=regional and a VpcId (no subnet,
+    no AllocationId) creates a regional NAT gateway: in the VPC, without a
+    subnet or addresses, with its tags and a routeTableId. Like AWS, the
+    emulator creates that route table in the VPC, untagged, with a 0.0.0.0/0
+    route to the VPC's attached internet gateway if it has one, and removes
+    it when the gateway is deleted.
+  - DescribeNatGateways reports availabilityMode: "regional" or "zonal".
+  - CreateNatGateway honours ClientToken: a repeated call returns the
+    gateway the first one created (IdempotentParameterMismatch if its
+    parameters differ).
+  - A new gateway is pending (CreateNatGateway answers so) until
+    HOST_EMULATOR_NAT_PENDING_SECONDS have passed, then available; after
+    DeleteNatGateway it is deleting for HOST_EMULATOR_NAT_DELETING_SECONDS,
+    then deleted and still listed, with its deleteTime. States follow from
+    timestamps, checked at the start of every EC2 request; with 0 the next
+    request sees the new state.
+  - A gateway reaching deleted gives back what it held, as in EC2: its
+    Elastic IP is disassociated and its network interface deleted.
+  - DescribeNatGateways filters by nat-gateway-id, vpc-id, subnet-id, state,
+    tag:<key>, tag-key and tag-value (moto ignores the tag filters); any
+    other filter is InvalidParameterValue (moto: a 500).
+  - An unknown id in DescribeNatGateways' NatGatewayIds or in
+    DeleteNatGateway is NatGatewayNotFound (moto: nothing, or a 500).
+
+  Client tokens (layer/client_tokens.py)
+  - CreateRouteTable honours ClientToken as CreateNatGateway does.
+
+  Dependencies (layer/dependencies.py): DependencyViolation (HTTP 400)
+  naming what is in the way, where moto lets the call through or does not
+  say why:
+  - DeleteVpc while the VPC has a NAT gateway not yet deleted, an attached
+    internet gateway, a subnet, a route table other than its main one (a
+    regional NAT gateway's own included) or a security group other than its
+    default one.
+  - DeleteSubnet while a NAT gateway not yet deleted is in the subnet.
+  - DetachInternetGateway while the VPC has a public NAT gateway not yet
+    deleted, with EC2's message ("Network vpc-... has some mapped public
+    address(es). ...").
+  - ReleaseAddress of an Elastic IP a NAT gateway not yet deleted holds:
+    InvalidIPAddress.InUse.
+  - DeleteRouteTable of a VPC's main route table.
+  - DeleteSubnet drops the subnet's route table association, as EC2 does
+    (moto keeps it, which blocks DeleteRouteTable).
+  Moto itself refuses DeleteInternetGateway while attached and
+  DeleteRouteTable while the table has associations.
+
+  Call log (layer/call_log.py)
+  - With HOST_EMULATOR_CALL_LOG set, each EC2 request (one naming an Action
+    and signed for ec2) appends {"action": "CreateVpc", "region":
+    "us-east-1", "time": <unix seconds>, "status": <HTTP status>} and a
+    newline, flushed at once; region is the SigV4 credential scope's.
 """
 
+import math
 import os
 import sys
 import threading
 
-from moto.ec2.models.availability_zones_and_regions import RegionsAndZonesBackend
-from moto.server import ThreadedMotoServer
-
-OTHER_PARTITIONS = ("cn-", "us-gov-", "us-iso", "eusc-")
+from layer import call_log, client_tokens, dependencies, nat_gateways, regions, zones
 
 
 def disabled_regions():
@@ -30,26 +100,31 @@ def disabled_regions():
     return {name.strip() for name in names.split(",") if name.strip()}
 
 
-def layer_regions():
-    """DescribeRegions as an account in the aws partition sees it."""
-    original = RegionsAndZonesBackend.describe_regions
-    disabled = disabled_regions()
-
-    def describe_regions(self, region_names=None):
-        regions = original(self, region_names)
-        listed = [r for r in regions if not r.name.startswith(OTHER_PARTITIONS)]
-        for region in listed:
-            if region.name in disabled:
-                region.opt_in_status = "not-opted-in"
-        return listed
-
-    RegionsAndZonesBackend.describe_regions = describe_regions
+def seconds(name):
+    """The duration environment variable `name` sets, 0 if unset."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return 0.0
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
+        sys.exit(f"{name} must be a number of seconds, not {raw!r}")
+    return value
 
 
 def main():
     port = int(sys.argv[1])
-    layer_regions()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    regions.apply(disabled_regions())
+    nat_gateways.apply(
+        pending_seconds=seconds("HOST_EMULATOR_NAT_PENDING_SECONDS"),
+        deleting_seconds=seconds("HOST_EMULATOR_NAT_DELETING_SECONDS"),
+    )
+    client_tokens.apply()
+    zones.apply(os.environ.get("HOST_EMULATOR_HIDDEN_ZONES_FILE") or None)
+    dependencies.apply()
+    server = call_log.Server(port, os.environ.get("HOST_EMULATOR_CALL_LOG") or None)
     server.start()
     print(f"emulator listening on 127.0.0.1:{port}", flush=True)
     try:

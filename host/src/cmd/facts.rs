@@ -6,12 +6,13 @@ use anyhow::Result;
 use crate::cli::FactsCommand;
 use crate::config::Config;
 use crate::error::{EXIT_OK, bad_input};
-use crate::pipeline;
+use crate::pipeline::Live;
 
 /// Reads the facts of the config's enabled regions and prints or writes them.
 pub fn execute(command: &FactsCommand) -> Result<u8> {
     let config = Config::load(&command.config)?;
-    let facts = pipeline::live_facts(&config, &command.name)?;
+    let live = Live::read(&config, &config.regions, &command.name, false)?;
+    let facts = crate::ec2::facts_of(&live.survey)?;
     let text = serde_json::to_string_pretty(&facts)? + "\n";
     match &command.output {
         Some(path) => std::fs::write(path, text).map_err(|err| {

@@ -1,6 +1,8 @@
 //! One module per subcommand, each with an `execute` function that returns the
 //! process exit code.
 
+pub mod apply;
+pub mod destroy;
 pub mod facts;
 pub mod permissions;
 pub mod plan;
@@ -21,6 +23,8 @@ pub fn execute(command: &Command) -> Result<u8> {
         Command::Validate(command) => validate::execute(command),
         Command::Policy(command) => policy::execute(command),
         Command::Permissions(command) => permissions::execute(command),
+        Command::Apply(command) => apply::execute(command),
+        Command::Destroy(command) => destroy::execute(command),
         Command::Facts(command) => facts::execute(command),
     }
 }
@@ -31,6 +35,8 @@ pub fn error_document(command: &Command, kind: &str, message: &str) -> Option<St
     let json = || format!("{}\n", report::error_json(kind, message));
     match command {
         Command::Plan(command) if command.output == PlanOutput::Json => Some(json()),
+        Command::Apply(command) if command.change.output == PlanOutput::Json => Some(json()),
+        Command::Destroy(command) if command.change.output == PlanOutput::Json => Some(json()),
         Command::Validate(command) => match command.format {
             ValidateFormat::Text => None,
             ValidateFormat::Json => Some(json()),

@@ -1,4 +1,5 @@
-//! `host plan`: the plan per region and the policy results.
+//! `host plan`: the plan per region and the policy results, and, when the
+//! facts come from EC2, the changes an apply would make.
 
 use anyhow::Result;
 
@@ -8,10 +9,27 @@ use crate::{pipeline, report};
 
 /// Plans, checks and prints; exits 1 when a policy denies the plan.
 pub fn execute(command: &PlanCommand) -> Result<u8> {
-    let checked = pipeline::run(&command.inputs)?;
+    let checked = pipeline::run(&command.inputs, command.facts.as_deref())?;
+    let diffs = match &checked.live {
+        Some(live) => Some(live.diffs(&checked.name, Some(&checked.plan))?),
+        None => None,
+    };
     let output = match command.output {
-        PlanOutput::Text => report::plan_text(&checked),
-        PlanOutput::Json => serde_json::to_string_pretty(&report::plan_json(&checked))? + "\n",
+        PlanOutput::Text => {
+            let mut text = report::plan_text(&checked);
+            if let Some(diffs) = &diffs {
+                text.push('\n');
+                text.push_str(&report::changes_text(&checked.name, diffs));
+            }
+            text
+        }
+        PlanOutput::Json => {
+            let mut document = report::plan_json(&checked);
+            if let Some(diffs) = &diffs {
+                document["changes"] = serde_json::to_value(diffs)?;
+            }
+            serde_json::to_string_pretty(&document)? + "\n"
+        }
     };
     super::emit(&output)?;
     Ok(if checked.denied() { EXIT_DENIED } else { EXIT_OK })

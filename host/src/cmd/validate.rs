@@ -8,7 +8,7 @@ use crate::{pipeline, report};
 
 /// Plans, checks and prints the results; exits 1 when a policy denies the plan.
 pub fn execute(command: &ValidateCommand) -> Result<u8> {
-    let checked = pipeline::run(&command.inputs)?;
+    let checked = pipeline::run(&command.inputs, command.facts.as_deref())?;
     let output = match command.format {
         ValidateFormat::Text => report::policy_text(&checked.outcomes),
         ValidateFormat::Json => {

@@ -1,8 +1,11 @@
 //! Access to EC2: SDK clients built from the config's credentials or AWS's
-//! standard chain, with the standard `AWS_ENDPOINT_URL` variables honoured,
-//! and the facts read from what exists.
+//! standard chain, with the standard `AWS_ENDPOINT_URL` variables honoured;
+//! reading what exists, and applying changes.
 
+mod apply;
 mod facts;
+mod read;
+mod wait;
 
 use aws_config::meta::region::RegionProviderChain;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -10,7 +13,9 @@ use aws_sdk_ec2::Client;
 use aws_sdk_ec2::config::Credentials;
 use aws_sdk_ec2::error::ProvideErrorMetadata;
 
-pub use facts::read as read_facts;
+pub use apply::{Applied, apply, noun};
+pub use facts::from_survey as facts_of;
+pub use read::{Survey, survey};
 
 use crate::config::Creds;
 use crate::error::Error;
@@ -85,4 +90,32 @@ fn causes(err: &(dyn std::error::Error + 'static)) -> String {
         );
     }
     message
+}
+
+/// An answer from EC2 that host cannot use, named by action and region.
+fn unexpected(action: &str, region: &str, message: String) -> anyhow::Error {
+    Error::Aws { action: action.to_string(), region: region.to_string(), message }.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::iam::ACTIONS;
+
+    /// Every EC2 call names its action for errors; each must be one the
+    /// printed policy grants, or a run with exactly that policy would fail.
+    #[test]
+    fn every_call_the_ec2_code_makes_is_in_the_iam_table() {
+        let sources = [include_str!("read.rs"), include_str!("apply.rs"), include_str!("wait.rs")];
+        let mut called = Vec::new();
+        for source in sources {
+            for piece in source.split("failure(\"").skip(1) {
+                called.push(piece.split('"').next().unwrap().to_string());
+            }
+        }
+        assert!(called.len() > 30, "{called:?}");
+        for action in called {
+            let name = format!("ec2:{action}");
+            assert!(ACTIONS.iter().any(|a| a.name == name), "`{name}` is not in iam::ACTIONS");
+        }
+    }
 }

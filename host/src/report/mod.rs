@@ -1,6 +1,7 @@
 //! How commands print plans and policy results: text for people, JSON for
 //! programs, and JUnit, SARIF and GitHub workflow commands for CI.
 
+mod changes;
 mod github;
 mod junit;
 mod sarif;
@@ -11,6 +12,7 @@ use serde_json::{Value, json};
 use crate::pipeline::Checked;
 use crate::policy::Outcome;
 
+pub use changes::changes_text;
 pub use github::{github, github_error};
 pub use junit::{junit, junit_error};
 pub use sarif::{sarif, sarif_error};

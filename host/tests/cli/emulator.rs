@@ -11,11 +11,18 @@ use super::*;
 pub struct Emulator {
     child: Child,
     endpoint: String,
+    /// Holds the call log.
+    dir: tempfile::TempDir,
 }
 
 impl Emulator {
     /// Starts an emulator in which `disabled` regions are not enabled.
     pub fn start(disabled: &[&str]) -> Emulator {
+        Emulator::start_with(disabled, &[])
+    }
+
+    /// Starts an emulator with extra settings from `tests/emulator/server.py`.
+    pub fn start_with(disabled: &[&str], settings: &[(&str, &str)]) -> Emulator {
         let python = root().join(".venv/bin/python");
         assert!(
             python.is_file(),
@@ -23,15 +30,19 @@ impl Emulator {
             python.display()
         );
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let dir = tempfile::tempdir().unwrap();
         let child = Command::new(python)
             .arg(root().join("tests/emulator/server.py"))
             .arg(port.to_string())
             .env("HOST_EMULATOR_DISABLED_REGIONS", disabled.join(","))
+            .env("HOST_EMULATOR_CALL_LOG", dir.path().join("calls.jsonl"))
+            .env("HOST_EMULATOR_HIDDEN_ZONES_FILE", dir.path().join("hidden-zones"))
+            .envs(settings.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("the emulator starts");
-        let emulator = Emulator { child, endpoint: format!("http://127.0.0.1:{port}") };
+        let emulator = Emulator { child, endpoint: format!("http://127.0.0.1:{port}"), dir };
         let started = Instant::now();
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(started.elapsed() < Duration::from_secs(60), "the emulator did not start");
@@ -60,6 +71,42 @@ impl Emulator {
             .env_remove("AWS_PROFILE")
             .env_remove("RUST_LOG");
         command
+    }
+}
+
+impl Emulator {
+    /// Every region's network resources, read with boto3 rather than by host.
+    pub fn inspect(&self, regions: &[&str]) -> serde_json::Value {
+        let mut args = vec![self.endpoint.as_str(), "dump"];
+        args.extend_from_slice(regions);
+        self.python_json(&args)
+    }
+
+    /// Creates a VPC, a subnet and a security group that host does not own.
+    pub fn foreign(&self, region: &str) -> serde_json::Value {
+        self.python_json(&[self.endpoint.as_str(), "foreign", region])
+    }
+
+    fn python_json(&self, args: &[&str]) -> serde_json::Value {
+        let output = Command::new(root().join(".venv/bin/python"))
+            .arg(root().join("tests/emulator/probe.py"))
+            .args(args)
+            .output()
+            .expect("the inspector runs");
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        serde_json::from_slice(&output.stdout).unwrap()
+    }
+
+    /// The EC2 calls made so far: action, region, time and HTTP status each.
+    pub fn calls(&self) -> Vec<serde_json::Value> {
+        let text = std::fs::read_to_string(self.dir.path().join("calls.jsonl")).unwrap_or_default();
+        text.lines().map(|line| serde_json::from_str(line).unwrap()).collect()
+    }
+
+    /// Hides zones from DescribeAvailabilityZones, as if the account had not
+    /// been given them yet.
+    pub fn hide_zones(&self, zones: &[&str]) {
+        std::fs::write(self.dir.path().join("hidden-zones"), zones.join("\n")).unwrap();
     }
 }
 

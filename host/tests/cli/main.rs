@@ -3,6 +3,7 @@
 //! The plugins come from `target/wasm32-wasip2/release/`; `scripts/test` builds
 //! them before running the tests.
 
+mod apply;
 mod emulator;
 mod golden;
 mod live;

@@ -1,0 +1,153 @@
+//! `host apply`: plan, check, show the changes, and make them in EC2; then
+//! print what the managed set holds and the dstack backend block that uses it.
+
+use std::io::{BufRead as _, IsTerminal as _, Write as _};
+use std::time::Instant;
+
+use anyhow::{Context as _, Result};
+use serde_json::json;
+
+use crate::cli::{ApplyCommand, ChangeOptions, PlanOutput};
+use crate::config::Config;
+use crate::diff::{Op, RegionDiff};
+use crate::ec2::{self, Applied};
+use crate::error::{EXIT_DENIED, EXIT_OK, bad_input};
+use crate::pipeline::{self, Live};
+use crate::{dstack, report};
+
+/// Applies the plan unless a policy denies it; exits 1 on a denial.
+pub fn execute(command: &ApplyCommand) -> Result<u8> {
+    let checked = pipeline::run(&command.inputs, None)?;
+    let live = checked.live.as_ref().context("apply reads EC2, so live facts are expected")?;
+    if checked.denied() {
+        let output = match command.change.output {
+            PlanOutput::Text => report::plan_text(&checked),
+            PlanOutput::Json => serde_json::to_string_pretty(&report::plan_json(&checked))? + "\n",
+        };
+        super::emit(&output)?;
+        eprintln!("error: a policy denied the plan, so nothing was changed");
+        return Ok(EXIT_DENIED);
+    }
+    let diffs = live.diffs(&checked.name, Some(&checked.plan))?;
+    if command.change.output == PlanOutput::Text {
+        super::emit(&report::policy_text(&checked.outcomes))?;
+    }
+    let policy = report::plan_json(&checked)["policy"].clone();
+    change(live, &checked.config, &checked.name, &diffs, &command.change, policy)
+}
+
+/// Shows the changes, asks for confirmation where needed, makes them and
+/// reports the result: the part `apply` and `destroy` share.
+pub fn change(
+    live: &Live,
+    config: &Config,
+    name: &str,
+    diffs: &[RegionDiff],
+    options: &ChangeOptions,
+    policy: serde_json::Value,
+) -> Result<u8> {
+    let text = options.output == PlanOutput::Text;
+    if text {
+        super::emit(&report::changes_text(name, diffs))?;
+    }
+    let noop = diffs.iter().all(RegionDiff::is_noop);
+    if !noop && !options.yes && !confirmed()? {
+        eprintln!("Cancelled: nothing was changed.");
+        return Ok(EXIT_OK);
+    }
+    let started = Instant::now();
+    let token = run_token();
+    let concurrency = usize::from(options.concurrency);
+    let applied = live.runtime.block_on(ec2::apply(&live.base, diffs, concurrency, &token))?;
+    let elapsed = started.elapsed();
+    let block = dstack::backend(config, &applied);
+    let output = if text {
+        result_text(diffs, &applied, block.as_ref(), elapsed)?
+    } else {
+        let document = json!({
+            "schema_version": report::SCHEMA_VERSION,
+            "name": name,
+            "policy": policy,
+            "changes": diffs,
+            "regions": applied.iter().filter(|a| a.vpc_id.is_some()).collect::<Vec<_>>(),
+            "dstack": block,
+        });
+        serde_json::to_string_pretty(&document)? + "\n"
+    };
+    super::emit(&output)?;
+    Ok(EXIT_OK)
+}
+
+/// Asks on the terminal; without one, refuses rather than guess.
+fn confirmed() -> Result<bool> {
+    if !std::io::stdin().is_terminal() {
+        return Err(bad_input(
+            "refusing to change AWS without confirmation: stdin is not a terminal, so pass `--yes`",
+        ));
+    }
+    eprint!("Make these changes in AWS? Only `yes` is accepted: ");
+    std::io::stderr().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    Ok(answer.trim() == "yes")
+}
+
+/// A value unique to this run, from which each create call's client token is
+/// derived: a retried call reuses its token, a later run does not.
+fn run_token() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_nanos());
+    format!("{nanos}-{}", std::process::id())
+}
+
+fn result_text(
+    diffs: &[RegionDiff],
+    applied: &[Applied],
+    block: Option<&serde_json::Value>,
+    elapsed: std::time::Duration,
+) -> Result<String> {
+    use std::fmt::Write as _;
+    let count = |op: Op| diffs.iter().map(|diff| diff.count(op)).sum::<usize>();
+    let mut out = if diffs.iter().all(RegionDiff::is_noop) {
+        "No changes: EC2 already holds what the plan asks for.\n".to_string()
+    } else {
+        format!(
+            "Applied in {:.1}s: {} created, {} updated, {} deleted.\n",
+            elapsed.as_secs_f64(),
+            count(Op::Create),
+            count(Op::Update),
+            count(Op::Delete)
+        )
+    };
+    for region in applied {
+        let Some(vpc) = &region.vpc_id else {
+            let _ = writeln!(out, "\n{:<16} nothing managed here any more", region.region);
+            continue;
+        };
+        let tier = |name: &str| region.subnets.iter().filter(|s| s.tier == name).count();
+        let nats = if region.nat_gateway_ids.is_empty() {
+            "no NAT gateway".to_string()
+        } else {
+            format!("NAT {}", region.nat_gateway_ids.join(", "))
+        };
+        let _ = writeln!(
+            out,
+            "\n{:<16} {vpc}  {} public and {} private subnets, {nats}",
+            region.region,
+            tier("public"),
+            tier("private")
+        );
+    }
+    match block {
+        Some(block) => {
+            let _ = writeln!(
+                out,
+                "\ndstack backend block, to put under `backends:` in ~/.dstack/server/config.yml:\n"
+            );
+            out.push_str(&dstack::yaml(block)?);
+        }
+        None => out.push_str("\nNo region holds a managed VPC now, so there is no dstack block.\n"),
+    }
+    Ok(out)
+}

@@ -1,0 +1,17 @@
+//! `host destroy`: delete everything the managed set holds, in every enabled
+//! region, whatever the config lists.
+
+use anyhow::Result;
+use serde_json::Value;
+
+use crate::cli::DestroyCommand;
+use crate::config::Config;
+use crate::pipeline::Live;
+
+/// Deletes the whole managed set after showing what goes.
+pub fn execute(command: &DestroyCommand) -> Result<u8> {
+    let config = Config::load(&command.config)?;
+    let live = Live::read(&config, &[], &command.name, true)?;
+    let diffs = live.diffs(&command.name, None)?;
+    super::apply::change(&live, &config, &command.name, &diffs, &command.change, Value::Null)
+}

@@ -1,0 +1,104 @@
+//! Bounded waits for NAT gateways, which take minutes to become available and
+//! to go away. Each wait says what it waits for, and gives up with an error
+//! naming the gateways after [`NAT_WAIT`].
+
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use aws_sdk_ec2::Client;
+use aws_sdk_ec2::types::NatGatewayState;
+
+use super::apply::NAT_WAIT;
+use super::{failure, unexpected};
+
+/// First pause between polls; it doubles up to [`MAX_POLL`].
+const FIRST_POLL: Duration = Duration::from_millis(250);
+/// Longest pause between polls.
+const MAX_POLL: Duration = Duration::from_secs(10);
+
+/// What a wait waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NatWait {
+    /// Every gateway is available.
+    Available,
+    /// Every gateway is deleted.
+    Deleted,
+}
+
+impl NatWait {
+    fn goal(self) -> &'static str {
+        match self {
+            NatWait::Available => "available",
+            NatWait::Deleted => "deleted",
+        }
+    }
+}
+
+/// Polls `ids` until every one reaches `wait`'s state.
+pub async fn wait_nats(ec2: &Client, region: &str, ids: &[String], wait: NatWait) -> Result<()> {
+    let started = Instant::now();
+    let mut pause = FIRST_POLL;
+    let mut announced = false;
+    loop {
+        let waiting = unfinished(ec2, region, ids, wait).await?;
+        if waiting.is_empty() {
+            if announced {
+                let elapsed = started.elapsed().as_secs();
+                tracing::info!(target: "ec2", "NAT gateways in {region} are {} after {elapsed}s", wait.goal());
+            }
+            return Ok(());
+        }
+        if started.elapsed() >= NAT_WAIT {
+            let message = format!(
+                "NAT gateway {} did not become {} within {} minutes; run again to go on waiting",
+                waiting.join(", "),
+                wait.goal(),
+                NAT_WAIT.as_secs() / 60
+            );
+            return Err(unexpected("DescribeNatGateways", region, message));
+        }
+        if !announced {
+            tracing::info!(target: "ec2", "waiting for NAT gateway {} in {region} to become {}", waiting.join(", "), wait.goal());
+            announced = true;
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(MAX_POLL);
+    }
+}
+
+/// The gateways not yet in the wanted state; a failed gateway is an error.
+async fn unfinished(
+    ec2: &Client,
+    region: &str,
+    ids: &[String],
+    wait: NatWait,
+) -> Result<Vec<String>> {
+    let output = ec2
+        .describe_nat_gateways()
+        .set_nat_gateway_ids(Some(ids.to_vec()))
+        .send()
+        .await
+        .map_err(|err| failure("DescribeNatGateways", region, err))?;
+    let mut waiting = Vec::new();
+    for id in ids {
+        let gateway =
+            output.nat_gateways().iter().find(|g| g.nat_gateway_id() == Some(id.as_str()));
+        let state = gateway.and_then(|gateway| gateway.state());
+        let done = match (wait, state) {
+            (_, Some(NatGatewayState::Failed)) if wait == NatWait::Available => {
+                let reason = gateway.and_then(|g| g.failure_message()).unwrap_or("no reason given");
+                let message = format!("NAT gateway {id} failed: {reason}");
+                return Err(unexpected("CreateNatGateway", region, message));
+            }
+            (NatWait::Available, Some(NatGatewayState::Available)) => true,
+            (NatWait::Deleted, None | Some(NatGatewayState::Deleted | NatGatewayState::Failed)) => {
+                true
+            }
+            _ => false,
+        };
+        if !done {
+            waiting.push(id.clone());
+        }
+    }
+    Ok(waiting)
+}
