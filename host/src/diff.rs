@@ -99,6 +99,10 @@ pub enum Spec {
         subnet: Option<String>,
         /// The Elastic IP of a zonal gateway.
         address: Option<String>,
+        /// The state of a held gateway: one still pending is waited on
+        /// before routes point at it, one already deleting is only waited on.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        state: Option<NatState>,
     },
 }
 
@@ -437,7 +441,8 @@ impl<'a> Differ<'a> {
                 self.nat_ids.insert(name.clone(), held.id.clone());
             }
             let tags = self.tags(&name, None);
-            let spec = Spec::NatGateway { subnet, address };
+            let spec =
+                Spec::NatGateway { subnet, address, state: held.as_ref().map(|nat| nat.state) };
             let pair = held.as_ref().map(|nat| (nat.id.as_str(), &nat.tags));
             gateways.push(self.change(Kind::NatGateway, &name, spec, tags, pair));
         }
@@ -619,7 +624,11 @@ fn deletions(held: &Holding, kept: &BTreeSet<String>) -> Vec<Change> {
     let gone = |id: &String| !kept.contains(id);
     let mut changes = Vec::new();
     for nat in held.nat_gateways.iter().filter(|nat| gone(&nat.id)) {
-        let spec = Spec::NatGateway { subnet: nat.subnet_id.clone(), address: None };
+        let spec = Spec::NatGateway {
+            subnet: nat.subnet_id.clone(),
+            address: None,
+            state: Some(nat.state),
+        };
         changes.push(delete(Kind::NatGateway, &nat.id, &nat.tags, spec));
     }
     for address in held.addresses.iter().filter(|address| gone(&address.allocation_id)) {

@@ -26,7 +26,7 @@ use serde::Serialize;
 use super::wait::{NatWait, wait_nats};
 use super::{TIER_TAG, client, failure};
 use crate::diff::{Change, Kind, Op, RegionDiff, Route, Spec, Update};
-use crate::state::Tags;
+use crate::state::{NatState, Tags};
 
 /// The result of applying one region.
 #[derive(Debug, Clone, Serialize)]
@@ -111,7 +111,11 @@ impl<'a> Executor<'a> {
             .filter_map(|change| Some(((change.kind, change.name.clone()), change.id.clone()?)))
             .collect();
         let ensure: Vec<&Change> = diff.changes.iter().filter(|c| c.op != Op::Delete).collect();
-        let mut pending: Vec<String> = Vec::new();
+        let mut pending: Vec<String> = ensure
+            .iter()
+            .filter(|c| matches!(c.spec, Spec::NatGateway { state: Some(NatState::Pending), .. }))
+            .filter_map(|change| change.id.clone())
+            .collect();
         for number in 0..=6 {
             let changes: Vec<&&Change> = ensure.iter().filter(|c| stage(c) == number).collect();
             if number == 6 && !pending.is_empty() {
@@ -294,7 +298,7 @@ impl<'a> Executor<'a> {
                     .map_err(|err| failure("AllocateAddress", region, err))?;
                 output.allocation_id().unwrap_or_default().to_string()
             }
-            Spec::NatGateway { subnet, address } => {
+            Spec::NatGateway { subnet, address, .. } => {
                 let mut call = self
                     .ec2
                     .create_nat_gateway()
@@ -531,6 +535,7 @@ impl<'a> Executor<'a> {
     async fn remove(&self, change: &Change) -> Result<()> {
         let (region, id) = (self.region, held_id(change));
         match change.kind {
+            Kind::NatGateway if is_deleting(change) => return Ok(()),
             Kind::NatGateway => {
                 let call = self.ec2.delete_nat_gateway().nat_gateway_id(id);
                 call.send().await.map_err(|err| failure("DeleteNatGateway", region, err))?;
@@ -569,6 +574,11 @@ impl<'a> Executor<'a> {
         let id = change.id.as_deref().unwrap_or_default();
         tracing::info!(target: "ec2", "deleted {} `{}` ({id}) in {}", noun(change.kind), change.name, self.region);
     }
+}
+
+/// Whether a NAT gateway is already being deleted, by an earlier run.
+fn is_deleting(change: &Change) -> bool {
+    matches!(change.spec, Spec::NatGateway { state: Some(NatState::Deleting), .. })
 }
 
 /// The id of a held resource.

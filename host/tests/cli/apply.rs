@@ -326,3 +326,45 @@ fn a_live_plan_shows_the_changes_an_apply_would_make() {
         "a plan changes nothing"
     );
 }
+
+/// Runs `args` until the emulator has answered `action`, then kills host.
+fn kill_after(emulator: &Emulator, args: &[&str], action: &str) {
+    let mut child = emulator.command(args).stdout(std::process::Stdio::null()).spawn().unwrap();
+    let started = std::time::Instant::now();
+    while !emulator.calls().iter().any(|call| call["action"] == action) {
+        assert!(started.elapsed().as_secs() < 60, "host never called {action}");
+        assert!(child.try_wait().unwrap().is_none(), "host ended before calling {action}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[test]
+fn a_run_killed_while_nat_gateways_come_or_go_is_finished_by_the_next_one() {
+    let slow =
+        [("HOST_EMULATOR_NAT_PENDING_SECONDS", "3"), ("HOST_EMULATOR_NAT_DELETING_SECONDS", "3")];
+    let emulator = Emulator::start_with(&[], &slow);
+    let plugin = plugin("standard_vpc");
+    let (_dir, config) = seed_with("[eu-north-1]", false);
+    let config = config.to_str().unwrap();
+    let apply_args = ["apply", "--config", config, "--plugin", plugin.to_str().unwrap(), "--yes"];
+    kill_after(&emulator, &apply_args, "CreateNatGateway");
+    let state = emulator.inspect(&["eu-north-1"]);
+    assert_eq!(managed_in(&state["eu-north-1"], "nat_gateways")[0]["state"], "pending");
+
+    let output = emulator.host(&apply_args);
+    assert_exit(&output, 0);
+    let state = emulator.inspect(&["eu-north-1"]);
+    assert_working(&state["eu-north-1"], "eu-north-1", true);
+    assert_eq!(managed_in(&state["eu-north-1"], "nat_gateways").len(), 1, "no second NAT gateway");
+
+    let destroy_args = ["destroy", "--config", config, "--yes"];
+    kill_after(&emulator, &destroy_args, "DeleteNatGateway");
+    let output = emulator.host(&destroy_args);
+    assert_exit(&output, 0);
+    assert_nothing_managed(&emulator.inspect(&["eu-north-1"]));
+    let deletes =
+        emulator.calls().iter().filter(|call| call["action"] == "DeleteNatGateway").count();
+    assert_eq!(deletes, 1, "a gateway already being deleted is waited on, not deleted again");
+}
