@@ -76,7 +76,7 @@ fn zonal_nat_gateways_past_the_elastic_ip_quota_are_denied() {
     assert_exit(&output, 1);
     let text = stdout(&output);
     assert!(text.contains("deny elastic-ip-quota"), "{text}");
-    assert!(text.contains("us-east-1: new zonal NAT gateways need 6 Elastic IPs"), "{text}");
+    assert!(text.contains("us-east-1: new zonal NAT gateways need 6 more Elastic IPs"), "{text}");
     assert!(!text.contains("eu-north-1: new"), "three fit the quota of five:\n{text}");
 }
 
