@@ -77,6 +77,25 @@ pub enum Error {
         /// AWS's error code and message.
         message: String,
     },
+    /// Resources host does not own keep some of its own from being deleted.
+    #[error(
+        "cleanup in `{region}` is blocked by resources host does not own, which it never deletes: {}; delete them or move them out of the managed VPC, then run again",
+        blockers.join(", ")
+    )]
+    Blocked {
+        /// The region.
+        region: String,
+        /// Each blocking resource, named with its id.
+        blockers: Vec<String>,
+    },
+    /// The user pressed Ctrl-C while host was changing EC2.
+    #[error(
+        "interrupted in `{region}`: host stopped between EC2 calls; run the same command again to finish"
+    )]
+    Interrupted {
+        /// The first region that stopped.
+        region: String,
+    },
     /// A policy rule failed to evaluate.
     #[error("policy rule `{rule}` could not be evaluated: {message}")]
     Policy {
@@ -99,6 +118,8 @@ impl Error {
             Error::MalformedPlan { .. } => "plugin-malformed-plan",
             Error::Policy { .. } => "policy-error",
             Error::Aws { .. } => "aws",
+            Error::Blocked { .. } => "blocked",
+            Error::Interrupted { .. } => "interrupted",
         }
     }
 }

@@ -72,20 +72,30 @@ impl Live {
     /// The diff of every region where the plan or the set has something:
     /// planned regions towards their plan, every other region to nothing.
     pub fn diffs(&self, name: &str, plan: Option<&Plan>) -> Result<Vec<RegionDiff>> {
-        let reads = self.survey.listed.iter().chain(&self.survey.elsewhere);
-        let mut diffs = Vec::new();
-        for read in reads {
-            let planned =
-                plan.and_then(|plan| plan.regions.iter().find(|r| r.region == read.region));
-            if planned.is_none() && read.holding.is_empty() {
-                continue;
-            }
-            let diff = diff::region(&read.region, name, planned, &read.holding)
-                .map_err(|conflict| bad_input(format!("in `{}`: {conflict}", read.region)))?;
-            diffs.push(diff);
-        }
-        Ok(diffs)
+        diffs(&self.survey, name, plan)
     }
+
+    /// Reads the same regions again, for what exists after a change.
+    pub fn reread(&self, name: &str) -> Result<Survey> {
+        let listed: Vec<String> = self.survey.listed.iter().map(|r| r.region.clone()).collect();
+        self.runtime.block_on(ec2::survey(&self.base, &listed, name, true))
+    }
+}
+
+/// The diff of every region `survey` read where the plan or the set has
+/// something.
+pub fn diffs(survey: &Survey, name: &str, plan: Option<&Plan>) -> Result<Vec<RegionDiff>> {
+    let mut diffs = Vec::new();
+    for read in survey.listed.iter().chain(&survey.elsewhere) {
+        let planned = plan.and_then(|plan| plan.regions.iter().find(|r| r.region == read.region));
+        if planned.is_none() && read.holding.is_empty() {
+            continue;
+        }
+        let diff = diff::region(&read.region, name, planned, &read.holding)
+            .map_err(|conflict| bad_input(format!("in `{}`: {conflict}", read.region)))?;
+        diffs.push(diff);
+    }
+    Ok(diffs)
 }
 
 impl Checked {

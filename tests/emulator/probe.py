@@ -7,8 +7,17 @@ Usage:
   python probe.py ENDPOINT foreign REGION      create a VPC, a subnet and a
                                                  security group host does not
                                                  own, and print their ids
+  python probe.py ENDPOINT intrude REGION VPC SUBNET
+                                               create, inside a managed VPC, a
+                                                 security group and a subnet
+                                                 host does not own, and a
+                                                 network interface in the
+                                                 managed SUBNET; print their ids
+  python probe.py ENDPOINT remove REGION ID... delete network interfaces,
+                                                 subnets and security groups
 """
 
+import ipaddress
 import json
 import sys
 
@@ -116,12 +125,53 @@ def foreign(ec2):
     return {"vpc_id": vpc, "subnet_id": subnet, "security_group_id": group["GroupId"]}
 
 
+def intrude(ec2, vpc, subnet):
+    """Someone else's resources inside a managed VPC: a security group, a
+    subnet in the VPC's last free /28 and a network interface in `subnet`."""
+    cidr = ec2.describe_vpcs(VpcIds=[vpc])["Vpcs"][0]["CidrBlock"]
+    taken = [
+        ipaddress.ip_network(s["CidrBlock"])
+        for s in ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]
+    ]
+    free = next(
+        block
+        for block in reversed(list(ipaddress.ip_network(cidr).subnets(new_prefix=28)))
+        if not any(block.overlaps(t) for t in taken)
+    )
+    group = ec2.create_security_group(GroupName="intruder", Description="not host's", VpcId=vpc)
+    own_subnet = ec2.create_subnet(VpcId=vpc, CidrBlock=str(free))["Subnet"]["SubnetId"]
+    interface = ec2.create_network_interface(SubnetId=subnet, Description="someone's instance")
+    return {
+        "security_group_id": group["GroupId"],
+        "subnet_id": own_subnet,
+        "network_interface_id": interface["NetworkInterface"]["NetworkInterfaceId"],
+    }
+
+
+def remove(ec2, ids):
+    for resource in ids:
+        if resource.startswith("eni-"):
+            ec2.delete_network_interface(NetworkInterfaceId=resource)
+    for resource in ids:
+        if resource.startswith("subnet-"):
+            ec2.delete_subnet(SubnetId=resource)
+        elif resource.startswith("sg-"):
+            ec2.delete_security_group(GroupId=resource)
+    return {"removed": ids}
+
+
 def main():
     endpoint, command, *regions = sys.argv[1:]
     if command == "dump":
         result = {region: dump_region(client(endpoint, region)) for region in regions}
     elif command == "foreign":
         result = foreign(client(endpoint, regions[0]))
+    elif command == "intrude":
+        region, vpc, subnet = regions
+        result = intrude(client(endpoint, region), vpc, subnet)
+    elif command == "remove":
+        region, *ids = regions
+        result = remove(client(endpoint, region), ids)
     else:
         raise SystemExit(f"unknown command {command}")
     print(json.dumps(result, indent=1, sort_keys=True))

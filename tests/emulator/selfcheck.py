@@ -3,11 +3,12 @@ emulators, and prints one line per check.
 
 Usage: python tests/emulator/selfcheck.py
 
-It starts server.py twice on free loopback ports: once with the defaults
-(NAT gateway states switch at once) and a call log, once with one-second
-pending and deleting times. Exits non-zero if any check fails. Run it with the
-venv's Python (.venv/bin/python); another Python without boto3 hands over to
-that one.
+It starts server.py three times on free loopback ports: once with the
+defaults (NAT gateway states switch at once) and a call log, once with
+one-second pending and deleting times, and once with a faults file and a call
+log, to switch each fault on in turn. Exits non-zero if any check fails. Run
+it with the venv's Python (.venv/bin/python); another Python without boto3
+hands over to that one.
 """
 
 import json
@@ -39,6 +40,12 @@ except ImportError:
 REGIONS = ("us-east-1", "eu-north-1")
 DISABLED_REGION = "ap-south-2"
 DURATION = 1.0
+# The latency and dependency linger the fault checks set, in seconds.
+FAULT_SECONDS = 0.3
+# The fault checks' client: standard retry mode, as the Rust SDK's, but one
+# attempt, so every fault reaches the check. (botocore's max_attempts counts
+# retries, not attempts: {"max_attempts": 1} would retry once.)
+NO_RETRIES = Config(retries={"total_max_attempts": 1, "mode": "standard"})
 # Any namespace: moto writes EC2's without the trailing slash AWS uses.
 EC2_XMLNS = "{*}"
 
@@ -71,7 +78,7 @@ class Emulator:
                     raise RuntimeError("server.py did not start listening") from None
                 time.sleep(0.1)
 
-    def client(self, region):
+    def client(self, region, config=Config(retries={"total_max_attempts": 1})):
         """An EC2 client for `region` that counts the requests it sends and
         does not retry, so the call log should match the count."""
         ec2 = boto3.client(
@@ -80,7 +87,7 @@ class Emulator:
             region_name=region,
             aws_access_key_id="AKIAEMULATOREXAMPLE",
             aws_secret_access_key="emulator-secret",
-            config=Config(retries={"total_max_attempts": 1}),
+            config=config,
         )
         ec2.meta.events.register("before-send.ec2.*", self._count)
         return ec2
@@ -435,20 +442,45 @@ def check_regions(ec2):
     assert regions["eu-north-1"]["OptInStatus"] != "not-opted-in", regions
 
 
-def check_call_log(path, emulator):
+def check_network_interface(ec2):
+    """DeleteSubnet refuses while a network interface is in the subnet."""
+    vpc = ec2.create_vpc(CidrBlock="10.2.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.2.0.0/24")["Subnet"]["SubnetId"]
+    eni = ec2.create_network_interface(SubnetId=subnet)["NetworkInterface"][
+        "NetworkInterfaceId"
+    ]
+    expect_error(
+        "DependencyViolation", ec2.delete_subnet, mentions=(eni,), SubnetId=subnet
+    )
+    ec2.delete_network_interface(NetworkInterfaceId=eni)
+    ec2.delete_subnet(SubnetId=subnet)
+    ec2.delete_vpc(VpcId=vpc)
+
+
+def read_call_log(path, emulator):
+    """The call log's entries, checked for one per request and their form."""
     with open(path, encoding="utf-8") as log_file:
         entries = [json.loads(line) for line in log_file]
     assert len(entries) == emulator.requests, (len(entries), emulator.requests)
     for entry in entries:
-        assert set(entry) == {"action", "region", "time", "status"}, entry
+        keys = {"action", "region", "time", "end", "status"}
+        if entry["status"] >= 400:
+            keys.add("error")
+        assert set(entry) == keys, entry
         assert isinstance(entry["time"], float) and isinstance(entry["status"], int)
-    seen = {(e["action"], e["region"], e["status"]) for e in entries}
-    for region in REGIONS:
-        assert ("CreateVpc", region, 200) in seen, region
-        assert ("DeleteVpc", region, 400) in seen, region
-        assert ("DeleteVpc", region, 200) in seen, region
+        assert entry["time"] <= entry["end"], entry
     times = [entry["time"] for entry in entries]
     assert times == sorted(times), "entries out of order"
+    return entries
+
+
+def check_call_log(path, emulator):
+    entries = read_call_log(path, emulator)
+    seen = {(e["action"], e["region"], e["status"], e.get("error")) for e in entries}
+    for region in REGIONS:
+        assert ("CreateVpc", region, 200, None) in seen, region
+        assert ("DeleteVpc", region, 400, "DependencyViolation") in seen, region
+        assert ("DeleteVpc", region, 200, None) in seen, region
 
 
 def check_durations(emulator):
@@ -494,6 +526,276 @@ def check_durations(emulator):
     ec2.delete_vpc(VpcId=vpc)
 
 
+def fails(call, **params):
+    """Whether a call fails (with any error)."""
+    try:
+        call(**params)
+    except ClientError:
+        return True
+    return False
+
+
+class FaultChecks:
+    """Each fault switched on in turn through the faults file of an emulator
+    with a call log, with a client that never retries, so each fault shows."""
+
+    def __init__(self, emulator, faults_path, log_path):
+        self.emulator = emulator
+        self.ec2 = emulator.client("us-east-1", NO_RETRIES)
+        self.faults_path = faults_path
+        self.log_path = log_path
+
+    def faults(self, settings):
+        """Sets the faults file to `settings` as JSON (text as it is), whole:
+        written aside and renamed over it, as a test should."""
+        text = settings if isinstance(settings, str) else json.dumps(settings)
+        with open(f"{self.faults_path}.new", "w", encoding="utf-8") as new:
+            new.write(text)
+        os.replace(f"{self.faults_path}.new", self.faults_path)
+
+    def missing_file(self):
+        assert not os.path.exists(self.faults_path)
+        self.ec2.describe_vpcs()
+
+    def latency(self):
+        """DescribeKeyPairs, called here only, slow then quick again."""
+        for latency, slow in ((FAULT_SECONDS, True), (0, False)):
+            self.faults({"latency_ms": latency * 1000})
+            started = time.monotonic()
+            self.ec2.describe_key_pairs()
+            took = time.monotonic() - started
+            assert (took >= FAULT_SECONDS) == slow, (latency, took)
+
+    def throttle(self):
+        self.faults({"throttle": {"share": 1, "actions": ["CreateVpc"]}})
+        vpcs = len(self.ec2.describe_vpcs()["Vpcs"])
+        got = error_of(self.ec2.create_vpc, CidrBlock="10.3.0.0/16")
+        assert got == ("RequestLimitExceeded", "Request limit exceeded.", 400), got
+        assert len(self.ec2.describe_vpcs()["Vpcs"]) == vpcs, "a throttled call ran"
+        self.faults({"throttle": {"share": 1}})
+        got = error_of(self.ec2.describe_vpcs)
+        assert got[0] == "RequestLimitExceeded", got
+        # Other services' requests are never faulted.
+        sts = boto3.client(
+            "sts",
+            endpoint_url=f"http://127.0.0.1:{self.emulator.port}",
+            region_name="us-east-1",
+            aws_access_key_id="AKIAEMULATOREXAMPLE",
+            aws_secret_access_key="emulator-secret",
+            config=NO_RETRIES,
+        )
+        sts.get_caller_identity()
+
+    def seeded_share(self):
+        """A share of calls fails, the same ones for the same seed."""
+
+        def outcomes():
+            self.faults({"seed": 7, "throttle": {"share": 0.5}})
+            return [fails(self.ec2.describe_vpcs) for _ in range(20)]
+
+        first = outcomes()
+        assert 0 < sum(first) < len(first), first
+        assert outcomes() == first, "the seed does not fix the faulted calls"
+
+    def server_error(self):
+        self.faults({"server_error": {"share": 1, "actions": ["DescribeVpcs"]}})
+        got = error_of(self.ec2.describe_vpcs)
+        assert got == (
+            "Unavailable",
+            "The service is unavailable. Please try again shortly.",
+            503,
+        ), got
+        self.ec2.describe_subnets()
+
+    def invalid_file(self):
+        for settings, mention in (
+            ("{not json", "Expecting property name"),
+            ({"throttle": {"share": 2}}, "throttle.share"),
+            ({"latency": 5}, "latency"),
+        ):
+            self.faults(settings)
+            code, message, status = error_of(self.ec2.describe_vpcs)
+            assert (code, status) == ("InvalidFaultsFile", 500), (code, status)
+            assert self.faults_path in message and mention in message, message
+        self.faults("")
+        self.ec2.describe_vpcs()
+
+    def not_found_after_create(self):
+        ec2 = self.ec2
+        self.faults("")
+        earlier = ec2.create_vpc(CidrBlock="10.4.0.0/16")["Vpc"]["VpcId"]
+        self.faults({"not_found_after_create": {"reads": 2}})
+        ec2.describe_vpcs(VpcIds=[earlier])
+        vpc = ec2.create_vpc(CidrBlock="10.5.0.0/16")["Vpc"]["VpcId"]
+        for _ in range(2):
+            expect_error(
+                "InvalidVpcID.NotFound",
+                ec2.describe_vpcs,
+                mentions=(f"The vpc ID '{vpc}' does not exist",),
+                VpcIds=[vpc],
+            )
+        ec2.describe_vpcs(VpcIds=[vpc])
+        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.5.0.0/24")["Subnet"][
+            "SubnetId"
+        ]
+        igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+        eip = ec2.allocate_address(Domain="vpc")["AllocationId"]
+        params = dict(VpcId=vpc, ClientToken="check-hidden")
+        rtb = ec2.create_route_table(**params)["RouteTable"]["RouteTableId"]
+        reads = (
+            (
+                "InvalidSubnetID.NotFound",
+                ec2.describe_subnets,
+                dict(SubnetIds=[subnet]),
+            ),
+            (
+                "InvalidInternetGatewayID.NotFound",
+                ec2.attach_internet_gateway,
+                dict(InternetGatewayId=igw, VpcId=vpc),
+            ),
+            (
+                "InvalidAllocationID.NotFound",
+                ec2.describe_addresses,
+                dict(AllocationIds=[eip]),
+            ),
+            (
+                "InvalidRouteTableID.NotFound",
+                ec2.describe_route_tables,
+                dict(RouteTableIds=[rtb]),
+            ),
+        )
+        for code, call, call_params in reads:
+            expect_error(code, call, **call_params)
+        again = ec2.create_route_table(**params)["RouteTable"]["RouteTableId"]
+        assert again == rtb, "ClientToken not honoured"
+        for code, call, call_params in reads:
+            expect_error(code, call, **call_params)
+        for _, call, call_params in reads:
+            call(**call_params)
+        nat = ec2.create_nat_gateway(SubnetId=subnet, AllocationId=eip)["NatGateway"][
+            "NatGatewayId"
+        ]
+        for _ in range(2):
+            expect_error(
+                "NatGatewayNotFound",
+                ec2.describe_nat_gateways,
+                mentions=(nat,),
+                NatGatewayIds=[nat],
+            )
+        nat_gateway(ec2, nat)
+
+    def linger_nat_gateway(self):
+        """Deletes a NAT gateway blocked fail for a while after it is
+        deleted; then what they removed holds up DeleteVpc for a while."""
+        ec2 = self.ec2
+        linger = {"dependency_linger_seconds": FAULT_SECONDS}
+        self.faults(linger)
+        vpc = ec2.create_vpc(CidrBlock="10.6.0.0/16")["Vpc"]["VpcId"]
+        igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+        ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.6.0.0/24")["Subnet"][
+            "SubnetId"
+        ]
+        eip = ec2.allocate_address(Domain="vpc")["AllocationId"]
+        nat = ec2.create_nat_gateway(SubnetId=subnet, AllocationId=eip)["NatGateway"][
+            "NatGatewayId"
+        ]
+        ec2.delete_nat_gateway(NatGatewayId=nat)
+        assert nat_gateway(ec2, nat)["State"] == "deleted"
+        expect_error(
+            "DependencyViolation",
+            ec2.detach_internet_gateway,
+            mentions=("mapped public address(es)",),
+            InternetGatewayId=igw,
+            VpcId=vpc,
+        )
+        expect_error("InvalidIPAddress.InUse", ec2.release_address, AllocationId=eip)
+        self.faults({**linger, "release_error": "AuthFailure"})
+        expect_error("AuthFailure", ec2.release_address, AllocationId=eip)
+        expect_error(
+            "DependencyViolation", ec2.delete_subnet, mentions=(nat,), SubnetId=subnet
+        )
+        expect_error("DependencyViolation", ec2.delete_vpc, mentions=(nat,), VpcId=vpc)
+        time.sleep(FAULT_SECONDS)
+        ec2.release_address(AllocationId=eip)
+        ec2.delete_subnet(SubnetId=subnet)
+        ec2.detach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+        ec2.delete_internet_gateway(InternetGatewayId=igw)
+        expect_error(
+            "DependencyViolation", ec2.delete_vpc, mentions=(subnet, igw), VpcId=vpc
+        )
+        time.sleep(FAULT_SECONDS)
+        ec2.delete_vpc(VpcId=vpc)
+
+    def linger_deletes(self):
+        """A deleted network interface holds up DeleteSubnet for a while;
+        it, the subnet, a route table and a security group hold up DeleteVpc."""
+        ec2 = self.ec2
+        self.faults({"dependency_linger_seconds": FAULT_SECONDS})
+        vpc = ec2.create_vpc(CidrBlock="10.7.0.0/16")["Vpc"]["VpcId"]
+        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.7.0.0/24")["Subnet"][
+            "SubnetId"
+        ]
+        eni = ec2.create_network_interface(SubnetId=subnet)["NetworkInterface"][
+            "NetworkInterfaceId"
+        ]
+        rtb = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+        group = ec2.create_security_group(
+            GroupName="check-linger", Description="check", VpcId=vpc
+        )["GroupId"]
+        ec2.delete_network_interface(NetworkInterfaceId=eni)
+        expect_error(
+            "DependencyViolation", ec2.delete_subnet, mentions=(eni,), SubnetId=subnet
+        )
+        time.sleep(FAULT_SECONDS)
+        ec2.delete_subnet(SubnetId=subnet)
+        ec2.delete_route_table(RouteTableId=rtb)
+        ec2.delete_security_group(GroupId=group)
+        expect_error(
+            "DependencyViolation",
+            ec2.delete_vpc,
+            mentions=(subnet, rtb, group),
+            VpcId=vpc,
+        )
+        time.sleep(FAULT_SECONDS)
+        ec2.delete_vpc(VpcId=vpc)
+
+    def call_log(self):
+        """Faulted requests are logged, with their status and error code."""
+        entries = read_call_log(self.log_path, self.emulator)
+        seen = {(e["action"], e["status"], e.get("error")) for e in entries}
+        for expected in (
+            ("CreateVpc", 400, "RequestLimitExceeded"),
+            ("DescribeVpcs", 503, "Unavailable"),
+            ("DescribeVpcs", 500, "InvalidFaultsFile"),
+            ("DescribeVpcs", 400, "InvalidVpcID.NotFound"),
+            ("ReleaseAddress", 400, "AuthFailure"),
+            ("DeleteVpc", 400, "DependencyViolation"),
+        ):
+            assert expected in seen, expected
+        slow = [
+            e["end"] - e["time"] >= FAULT_SECONDS
+            for e in entries
+            if e["action"] == "DescribeKeyPairs"
+        ]
+        assert slow == [True, False], slow
+
+    def run(self, checks):
+        for name, step in (
+            ("no faults file: no faults", self.missing_file),
+            ("latency_ms", self.latency),
+            ("throttle: RequestLimitExceeded, named actions, EC2 only", self.throttle),
+            ("throttle share: the seed picks the calls", self.seeded_share),
+            ("server_error: Unavailable", self.server_error),
+            ("invalid faults file: InvalidFaultsFile", self.invalid_file),
+            ("not_found_after_create", self.not_found_after_create),
+            ("dependency_linger_seconds: NAT gateway", self.linger_nat_gateway),
+            ("dependency_linger_seconds: other deletes", self.linger_deletes),
+            ("call log: faulted requests, end and error", self.call_log),
+        ):
+            checks.run(f"faults: {name}", step)
+
+
 def main():
     checks = Checks()
     with tempfile.TemporaryDirectory() as scratch:
@@ -512,6 +814,11 @@ def main():
             )
             for region in REGIONS:
                 RegionChecks(emulator.client(region), region).run(checks)
+            checks.run(
+                "DeleteSubnet refused while a network interface is in it",
+                check_network_interface,
+                emulator.client("us-east-1"),
+            )
             checks.run(
                 "call log: one JSON line per EC2 request",
                 check_call_log,
@@ -535,6 +842,20 @@ def main():
         )
     finally:
         emulator.stop()
+
+    with tempfile.TemporaryDirectory() as scratch:
+        log_path = os.path.join(scratch, "calls.jsonl")
+        faults_path = os.path.join(scratch, "faults.json")
+        emulator = Emulator(
+            {
+                "HOST_EMULATOR_CALL_LOG": log_path,
+                "HOST_EMULATOR_FAULTS_FILE": faults_path,
+            }
+        )
+        try:
+            FaultChecks(emulator, faults_path, log_path).run(checks)
+        finally:
+            emulator.stop()
 
     print(f"{checks.total - checks.failed}/{checks.total} checks passed")
     return 1 if checks.failed else 0

@@ -20,7 +20,14 @@ Environment:
                                       make a zone appear.
   HOST_EMULATOR_CALL_LOG              a file to append one JSON line to per
                                       EC2 request: {"action", "region",
-                                      "time", "status"}; unset, no log.
+                                      "time", "end", "status", "error"};
+                                      unset, no log.
+  HOST_EMULATOR_FAULTS_FILE           a JSON file setting the faults to
+                                      inject (see Faults below), re-read
+                                      when it changes; a test edits it to
+                                      switch faults on and off. Missing or
+                                      empty, no faults; unset, no faults
+                                      layer.
 
 Layered on moto:
   Regions (layer/regions.py)
@@ -68,7 +75,8 @@ Layered on moto:
     internet gateway, a subnet, a route table other than its main one (a
     regional NAT gateway's own included) or a security group other than its
     default one.
-  - DeleteSubnet while a NAT gateway not yet deleted is in the subnet.
+  - DeleteSubnet while a NAT gateway not yet deleted or any other network
+    interface is in the subnet.
   - DetachInternetGateway while the VPC has a public NAT gateway not yet
     deleted, with EC2's message ("Network vpc-... has some mapped public
     address(es). ...").
@@ -79,12 +87,54 @@ Layered on moto:
     (moto keeps it, which blocks DeleteRouteTable).
   Moto itself refuses DeleteInternetGateway while attached and
   DeleteRouteTable while the table has associations.
+  With the faults file's dependency_linger_seconds, EC2's delay in noticing
+  a dependency is gone (layer/linger.py records when each went): for that
+  long after a NAT gateway reaches deleted, DeleteVpc, DeleteSubnet,
+  DetachInternetGateway and ReleaseAddress still fail as if it were there
+  (ReleaseAddress with release_error: "InvalidIPAddress.InUse", the default,
+  or "AuthFailure", as EC2 also answers for a just-freed address); after a
+  subnet, route table, security group or network interface is deleted or
+  an internet gateway detached, DeleteVpc of its VPC does; after a network
+  interface is deleted, DeleteSubnet of its subnet does.
+
+  Faults (layer/faults.py): with HOST_EMULATOR_FAULTS_FILE set, EC2
+  requests are answered as that JSON file says when they arrive, every key
+  optional:
+    {"seed": 7,
+     "latency_ms": 50,
+     "throttle": {"share": 0.33, "actions": ["CreateVpc"]},
+     "server_error": {"share": 0.1, "actions": ["DeleteVpc"]},
+     "not_found_after_create": {"reads": 2},
+     "dependency_linger_seconds": 3,
+     "release_error": "AuthFailure"}
+  - latency_ms: every EC2 request is answered that much later.
+  - throttle: that share of EC2 requests (of those actions only, if given)
+    is refused with RequestLimitExceeded (HTTP 400); server_error: that
+    share with Unavailable (HTTP 503). Drawn from a random.Random seeded
+    with seed (unseeded without one), started again whenever the file
+    changes; a request throttle picks is not also drawn for server_error.
+  - not_found_after_create: the id a successful CreateVpc, CreateSubnet,
+    CreateInternetGateway, CreateRouteTable, CreateNatGateway or
+    AllocateAddress answers with is unknown to the next `reads` EC2
+    requests with a parameter equal to it: each is refused with EC2's
+    NotFound error for the kind (InvalidVpcID.NotFound, ...,
+    NatGatewayNotFound, InvalidAllocationID.NotFound; HTTP 400). Only ids
+    created while the key is set count, each once (a create repeated with
+    its ClientToken does not start the count again), and only while it is
+    set; a request throttle or server_error refuses is not a read.
+  - A file that is not JSON or breaks these rules (unknown key, share
+    outside 0..1, ...) has every EC2 request refused with InvalidFaultsFile
+    (HTTP 500) naming the file and what is wrong.
+  Faults apply to EC2 requests only; the call log logs faulted ones too.
 
   Call log (layer/call_log.py)
   - With HOST_EMULATOR_CALL_LOG set, each EC2 request (one naming an Action
     and signed for ec2) appends {"action": "CreateVpc", "region":
-    "us-east-1", "time": <unix seconds>, "status": <HTTP status>} and a
-    newline, flushed at once; region is the SigV4 credential scope's.
+    "us-east-1", "time": <unix seconds>, "end": <unix seconds>, "status":
+    <HTTP status>} and a newline, flushed at once; time is when the request
+    arrived, end when its response started, region the SigV4 credential
+    scope's. An error response (status 400 or more) adds "error": the EC2
+    error code in its body ("RequestLimitExceeded", ...), null if none.
 """
 
 import math
@@ -92,7 +142,16 @@ import os
 import sys
 import threading
 
-from layer import call_log, client_tokens, dependencies, nat_gateways, regions, zones
+from layer import (
+    call_log,
+    client_tokens,
+    dependencies,
+    faults,
+    linger,
+    nat_gateways,
+    regions,
+    zones,
+)
 
 
 def disabled_regions():
@@ -114,6 +173,20 @@ def seconds(name):
     return value
 
 
+def middleware(call_log_path, faults_path):
+    """A function adding the call log and faults layers to moto's app, the
+    faults inside the log so that faulted requests are logged too."""
+
+    def wrap(app):
+        if faults_path:
+            app = faults.Faults(app)
+        if call_log_path:
+            app = call_log.CallLog(app, call_log_path)
+        return app
+
+    return wrap
+
+
 def main():
     port = int(sys.argv[1])
     regions.apply(disabled_regions())
@@ -124,7 +197,13 @@ def main():
     client_tokens.apply()
     zones.apply(os.environ.get("HOST_EMULATOR_HIDDEN_ZONES_FILE") or None)
     dependencies.apply()
-    server = call_log.Server(port, os.environ.get("HOST_EMULATOR_CALL_LOG") or None)
+    linger.apply()
+    faults_path = os.environ.get("HOST_EMULATOR_FAULTS_FILE")
+    if faults_path:
+        faults.apply(faults_path)
+    server = call_log.Server(
+        port, middleware(os.environ.get("HOST_EMULATOR_CALL_LOG"), faults_path)
+    )
     server.start()
     print(f"emulator listening on 127.0.0.1:{port}", flush=True)
     try:

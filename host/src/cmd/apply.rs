@@ -11,8 +11,9 @@ use crate::cli::{ApplyCommand, ChangeOptions, PlanOutput};
 use crate::config::Config;
 use crate::diff::{Op, RegionDiff};
 use crate::ec2::{self, Applied};
-use crate::error::{EXIT_DENIED, EXIT_OK, bad_input};
+use crate::error::{self, EXIT_DENIED, EXIT_OK, bad_input};
 use crate::pipeline::{self, Live};
+use crate::plan::Plan;
 use crate::{dstack, report};
 
 /// Applies the plan unless a policy denies it; exits 1 on a denial.
@@ -33,19 +34,30 @@ pub fn execute(command: &ApplyCommand) -> Result<u8> {
         super::emit(&report::policy_text(&checked.outcomes))?;
     }
     let policy = report::plan_json(&checked)["policy"].clone();
-    change(live, &checked.config, &checked.name, &diffs, &command.change, policy)
+    let target = Target { config: &checked.config, name: &checked.name, plan: Some(&checked.plan) };
+    change(live, &target, &diffs, &command.change, policy)
+}
+
+/// What a change makes of the managed set.
+pub struct Target<'a> {
+    /// The config.
+    pub config: &'a Config,
+    /// The managed set's name.
+    pub name: &'a str,
+    /// The plan to apply; none to delete the whole set.
+    pub plan: Option<&'a Plan>,
 }
 
 /// Shows the changes, asks for confirmation where needed, makes them and
 /// reports the result: the part `apply` and `destroy` share.
 pub fn change(
     live: &Live,
-    config: &Config,
-    name: &str,
+    target: &Target,
     diffs: &[RegionDiff],
     options: &ChangeOptions,
     policy: serde_json::Value,
 ) -> Result<u8> {
+    let (config, name) = (target.config, target.name);
     let text = options.output == PlanOutput::Text;
     if text {
         super::emit(&report::changes_text(name, diffs))?;
@@ -58,7 +70,12 @@ pub fn change(
     let started = Instant::now();
     let token = run_token();
     let concurrency = usize::from(options.concurrency);
-    let applied = live.runtime.block_on(ec2::apply(&live.base, diffs, concurrency, &token))?;
+    let applied = match live.runtime.block_on(ec2::apply(&live.base, diffs, concurrency, &token)) {
+        Err(err) if error::kind_of(&err) == "interrupted" => {
+            return Err(interrupted(live, target, text, err));
+        }
+        applied => applied?,
+    };
     let elapsed = started.elapsed();
     let block = dstack::backend(config, &applied);
     let output = if text {
@@ -76,6 +93,27 @@ pub fn change(
     };
     super::emit(&output)?;
     Ok(EXIT_OK)
+}
+
+/// After Ctrl-C stopped a change: reads EC2 again and shows what the next run
+/// would still change (the kept lines are what exists), then passes the
+/// interruption on.
+fn interrupted(live: &Live, target: &Target, text: bool, err: anyhow::Error) -> anyhow::Error {
+    if !text {
+        return err;
+    }
+    let shown = live
+        .reread(target.name)
+        .and_then(|survey| pipeline::diffs(&survey, target.name, target.plan))
+        .and_then(|remaining| {
+            let heading =
+                "\nInterrupted. What exists now, and what the next run would still change:\n";
+            super::emit(&format!("{heading}{}", report::changes_text(target.name, &remaining)))
+        });
+    match shown {
+        Ok(()) => err,
+        Err(reading) => err.context(format!("and what exists could not be read: {reading:#}")),
+    }
 }
 
 /// Asks on the terminal; without one, refuses rather than guess.

@@ -4,6 +4,7 @@
 use anyhow::Result;
 use serde_json::Value;
 
+use super::apply::Target;
 use crate::cli::DestroyCommand;
 use crate::config::Config;
 use crate::pipeline::Live;
@@ -13,5 +14,6 @@ pub fn execute(command: &DestroyCommand) -> Result<u8> {
     let config = Config::load(&command.config)?;
     let live = Live::read(&config, &[], &command.name, true)?;
     let diffs = live.diffs(&command.name, None)?;
-    super::apply::change(&live, &config, &command.name, &diffs, &command.change, Value::Null)
+    let target = Target { config: &config, name: &command.name, plan: None };
+    super::apply::change(&live, &target, &diffs, &command.change, Value::Null)
 }

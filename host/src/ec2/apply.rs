@@ -3,28 +3,29 @@
 //!
 //! Creates and in-place changes run first, in stages (the VPC, its internet
 //! gateway, subnets, directly routed tables, Elastic IPs, NAT gateways, then
-//! the tables routed through them); the changes of one stage run together.
-//! Deletions follow: routes and associations, NAT gateways (waited out),
-//! Elastic IPs, internet gateways, subnets, route tables, the VPC. Every
-//! resource is tagged in its create call, so a run that stops anywhere leaves
-//! nothing the next run cannot find.
+//! the tables routed through them); the changes of one stage run together, at
+//! most [`PER_REGION`] at once. Deletions follow (`delete.rs`). Every resource
+//! is tagged in its create call, so a run that stops anywhere leaves nothing
+//! the next run cannot find.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
+use std::future::Future;
 use std::time::Duration;
 
 use anyhow::Result;
 use aws_config::SdkConfig;
 use aws_sdk_ec2::Client;
+use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ec2::types::{
     AttributeBooleanValue, AvailabilityMode, ConnectivityType, DomainType, ResourceType, Tag,
     TagSpecification,
 };
 use futures_util::StreamExt as _;
-use futures_util::future::join_all;
 use serde::Serialize;
 
+use super::retry::{self, Fresh};
 use super::wait::{NatWait, wait_nats};
-use super::{TIER_TAG, client, failure};
+use super::{TIER_TAG, client};
 use crate::diff::{Change, Kind, Op, RegionDiff, Route, Spec, Update};
 use crate::state::{NatState, Tags};
 
@@ -57,7 +58,8 @@ pub struct AppliedSubnet {
     pub zone: String,
 }
 
-/// Applies every region's diff, at most `concurrency` regions at a time.
+/// Applies every region's diff, at most `concurrency` regions at a time. From
+/// here on, Ctrl-C stops every region between calls.
 /// `token` makes this run's client tokens unique, so a retried create call
 /// cannot make a second resource.
 pub async fn apply(
@@ -66,8 +68,9 @@ pub async fn apply(
     concurrency: usize,
     token: &str,
 ) -> Result<Vec<Applied>> {
+    super::stop::listen();
     let runs = diffs.iter().map(|diff| {
-        let executor = Executor::new(client(base, &diff.region), &diff.region, token);
+        let executor = Executor::new(client(base, &diff.region), diff, token);
         async move { executor.run(diff).await }
     });
     let results: Vec<Result<Applied>> =
@@ -75,13 +78,23 @@ pub async fn apply(
     results.into_iter().collect()
 }
 
-/// Resource ids by kind and name, as they become known.
-type Ids = BTreeMap<(Kind, String), String>;
+/// Most changes one region makes at once, so that a region with many zones
+/// does not spend the account's request rate in one burst.
+pub(super) const PER_REGION: usize = 4;
 
-struct Executor<'a> {
-    ec2: Client,
-    region: &'a str,
+/// Resource ids by kind and name, as they become known.
+pub(super) type Ids = BTreeMap<(Kind, String), String>;
+
+/// Runs one region's changes.
+pub(super) struct Executor<'a> {
+    pub(super) ec2: Client,
+    pub(super) region: &'a str,
     token: &'a str,
+    /// Ids this run created here.
+    pub(super) fresh: Fresh,
+    /// Ids of everything the managed set holds here, which no foreign
+    /// resource can have.
+    pub(super) held: HashSet<String>,
 }
 
 /// The stage of a non-deleting change: changes of one stage do not depend on
@@ -99,8 +112,9 @@ fn stage(change: &Change) -> u8 {
 }
 
 impl<'a> Executor<'a> {
-    fn new(ec2: Client, region: &'a str, token: &'a str) -> Executor<'a> {
-        Executor { ec2, region, token }
+    fn new(ec2: Client, diff: &'a RegionDiff, token: &'a str) -> Executor<'a> {
+        let held = diff.changes.iter().filter_map(|change| change.id.clone()).collect();
+        Executor { ec2, region: &diff.region, token, fresh: Fresh::default(), held }
     }
 
     async fn run(&self, diff: &RegionDiff) -> Result<Applied> {
@@ -119,10 +133,14 @@ impl<'a> Executor<'a> {
         for number in 0..=6 {
             let changes: Vec<&&Change> = ensure.iter().filter(|c| stage(c) == number).collect();
             if number == 6 && !pending.is_empty() {
-                let wait = NatWait::Available;
-                wait_nats(&self.ec2, self.region, &pending, wait).await?;
+                wait_nats(&self.ec2, self.region, &pending, NatWait::Available, &self.fresh)
+                    .await?;
             }
-            let made = join_all(changes.iter().map(|change| self.ensure(change, &ids))).await;
+            let made: Vec<Result<Option<String>>> =
+                futures_util::stream::iter(changes.iter().map(|change| self.ensure(change, &ids)))
+                    .buffered(PER_REGION)
+                    .collect()
+                    .await;
             for (change, made) in changes.iter().zip(made) {
                 if let Some(id) = made? {
                     if change.kind == Kind::NatGateway {
@@ -164,6 +182,24 @@ impl<'a> Executor<'a> {
         }
     }
 
+    /// Sends one EC2 call naming the resources `refs`; a `NotFound` about one
+    /// this run has just created is EC2 catching up, and is tried again.
+    pub(super) async fn call<T, E, R, F, Fut>(
+        &self,
+        action: &str,
+        refs: &[&str],
+        call: F,
+    ) -> Result<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, SdkError<E, R>>>,
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: std::fmt::Debug + Send + Sync + 'static,
+    {
+        let lagging = |code: &str| self.fresh.lagging(code, refs);
+        Ok(retry::catch_up(action, self.region, lagging, call).await?)
+    }
+
     /// Creates or updates one resource; returns the id of a created one.
     async fn ensure(&self, change: &Change, ids: &Ids) -> Result<Option<String>> {
         match change.op {
@@ -176,13 +212,11 @@ impl<'a> Executor<'a> {
             }
             Op::Create => {
                 let id = self.create(change, ids).await?;
+                self.fresh.add(&id);
                 tracing::info!(target: "ec2", "created {} `{}` ({id}) in {}", noun(change.kind), change.name, self.region);
-                let follow_up: Vec<Update> = change.updates.clone();
                 let mut ids = ids.clone();
                 ids.insert((change.kind, change.name.clone()), id.clone());
-                for update in &follow_up {
-                    self.apply_update(change, &id, update, &ids).await?;
-                }
+                self.update(change, &id, &ids).await?;
                 Ok(Some(id))
             }
             Op::Delete => Ok(None),
@@ -217,118 +251,94 @@ impl<'a> Executor<'a> {
     }
 
     async fn create(&self, change: &Change, ids: &Ids) -> Result<String> {
-        let region = self.region;
         let tags = |kind: ResourceType| tag_specification(kind, &change.tags);
         let id = match &change.spec {
             Spec::Vpc { cidr } => {
-                let output = self
-                    .ec2
-                    .create_vpc()
-                    .cidr_block(cidr.to_string())
-                    .tag_specifications(tags(ResourceType::Vpc))
-                    .send()
-                    .await
-                    .map_err(|err| failure("CreateVpc", region, err))?;
+                let call = self.ec2.create_vpc().cidr_block(cidr.to_string());
+                let call = call.tag_specifications(tags(ResourceType::Vpc));
+                let output = self.call("CreateVpc", &[], || call.clone().send()).await?;
                 let id = output.vpc().and_then(|vpc| vpc.vpc_id()).unwrap_or_default().to_string();
+                self.fresh.add(&id);
                 self.dns_hostnames(&id).await?;
                 id
             }
             Spec::InternetGateway => {
-                let output = self
-                    .ec2
-                    .create_internet_gateway()
-                    .tag_specifications(tags(ResourceType::InternetGateway))
-                    .send()
-                    .await
-                    .map_err(|err| failure("CreateInternetGateway", region, err))?;
-                let id = output
-                    .internet_gateway()
-                    .and_then(|g| g.internet_gateway_id())
-                    .unwrap_or_default()
-                    .to_string();
+                let call = self.ec2.create_internet_gateway();
+                let call = call.tag_specifications(tags(ResourceType::InternetGateway));
+                let output =
+                    self.call("CreateInternetGateway", &[], || call.clone().send()).await?;
+                let gateway = output.internet_gateway().and_then(|g| g.internet_gateway_id());
+                let id = gateway.unwrap_or_default().to_string();
+                self.fresh.add(&id);
                 self.attach(&id, self.vpc_id(ids)?).await?;
                 id
             }
             Spec::Subnet { zone, cidr, map_public_ip } => {
-                let output = self
-                    .ec2
-                    .create_subnet()
-                    .vpc_id(self.vpc_id(ids)?)
-                    .cidr_block(cidr.to_string())
-                    .availability_zone(zone)
-                    .tag_specifications(tags(ResourceType::Subnet))
-                    .send()
-                    .await
-                    .map_err(|err| failure("CreateSubnet", region, err))?;
+                let vpc = self.vpc_id(ids)?;
+                let call = self.ec2.create_subnet().vpc_id(vpc).cidr_block(cidr.to_string());
+                let call =
+                    call.availability_zone(zone).tag_specifications(tags(ResourceType::Subnet));
+                let output = self.call("CreateSubnet", &[vpc], || call.clone().send()).await?;
                 let id =
                     output.subnet().and_then(|s| s.subnet_id()).unwrap_or_default().to_string();
+                self.fresh.add(&id);
                 if *map_public_ip {
                     self.map_public_ip(&id, true).await?;
                 }
                 id
             }
             Spec::RouteTable { route, .. } => {
-                let output = self
-                    .ec2
-                    .create_route_table()
-                    .vpc_id(self.vpc_id(ids)?)
+                let vpc = self.vpc_id(ids)?;
+                let call = self.ec2.create_route_table().vpc_id(vpc);
+                let call = call
                     .client_token(self.client_token(&change.name))
-                    .tag_specifications(tags(ResourceType::RouteTable))
-                    .send()
-                    .await
-                    .map_err(|err| failure("CreateRouteTable", region, err))?;
-                let id = output
-                    .route_table()
-                    .and_then(|t| t.route_table_id())
-                    .unwrap_or_default()
-                    .to_string();
+                    .tag_specifications(tags(ResourceType::RouteTable));
+                let output = self.call("CreateRouteTable", &[vpc], || call.clone().send()).await?;
+                let table = output.route_table().and_then(|t| t.route_table_id());
+                let id = table.unwrap_or_default().to_string();
+                self.fresh.add(&id);
                 if *route != Route::None {
                     self.route(&id, route, false, ids).await?;
                 }
                 id
             }
             Spec::ElasticIp => {
-                let output = self
-                    .ec2
-                    .allocate_address()
-                    .domain(DomainType::Vpc)
-                    .tag_specifications(tags(ResourceType::ElasticIp))
-                    .send()
-                    .await
-                    .map_err(|err| failure("AllocateAddress", region, err))?;
+                let call = self.ec2.allocate_address().domain(DomainType::Vpc);
+                let call = call.tag_specifications(tags(ResourceType::ElasticIp));
+                let output = self.call("AllocateAddress", &[], || call.clone().send()).await?;
                 output.allocation_id().unwrap_or_default().to_string()
             }
             Spec::NatGateway { subnet, address, .. } => {
-                let mut call = self
+                let call = self
                     .ec2
                     .create_nat_gateway()
                     .client_token(self.client_token(&change.name))
                     .connectivity_type(ConnectivityType::Public)
                     .tag_specifications(tags(ResourceType::Natgateway));
-                call = match (subnet, address) {
-                    (Some(subnet), Some(address)) => call
-                        .subnet_id(self.lookup(ids, Kind::Subnet, subnet)?)
-                        .allocation_id(self.lookup(ids, Kind::ElasticIp, address)?),
+                let (call, refs) = match (subnet, address) {
+                    (Some(subnet), Some(address)) => {
+                        let subnet = self.lookup(ids, Kind::Subnet, subnet)?;
+                        let address = self.lookup(ids, Kind::ElasticIp, address)?;
+                        (call.subnet_id(subnet).allocation_id(address), [subnet, address])
+                    }
                     _ => {
-                        call.availability_mode(AvailabilityMode::Regional).vpc_id(self.vpc_id(ids)?)
+                        let vpc = self.vpc_id(ids)?;
+                        (call.availability_mode(AvailabilityMode::Regional).vpc_id(vpc), [vpc, vpc])
                     }
                 };
-                let output =
-                    call.send().await.map_err(|err| failure("CreateNatGateway", region, err))?;
-                output
-                    .nat_gateway()
-                    .and_then(|n| n.nat_gateway_id())
-                    .unwrap_or_default()
-                    .to_string()
+                let output = self.call("CreateNatGateway", &refs, || call.clone().send()).await?;
+                let gateway = output.nat_gateway().and_then(|n| n.nat_gateway_id());
+                gateway.unwrap_or_default().to_string()
             }
         };
         if id.is_empty() {
             let action = format!("Create {}", noun(change.kind));
-            return Err(super::unexpected(&action, region, "EC2 returned no id".to_string()));
+            return Err(super::unexpected(&action, self.region, "EC2 returned no id".to_string()));
         }
         Ok(id)
     }
 
+    /// Makes a change's in-place updates to the resource `id`.
     async fn update(&self, change: &Change, id: &str, ids: &Ids) -> Result<()> {
         for update in &change.updates {
             self.apply_update(change, id, update, ids).await?;
@@ -336,134 +346,91 @@ impl<'a> Executor<'a> {
         Ok(())
     }
 
-    async fn apply_update(
+    pub(super) async fn apply_update(
         &self,
         change: &Change,
         id: &str,
         update: &Update,
         ids: &Ids,
     ) -> Result<()> {
-        let region = self.region;
         match update {
-            Update::Tags { set, remove } => {
-                if !set.is_empty() {
-                    self.ec2
-                        .create_tags()
-                        .resources(id)
-                        .set_tags(Some(tag_list(set)))
-                        .send()
-                        .await
-                        .map_err(|err| failure("CreateTags", region, err))?;
-                }
-                if !remove.is_empty() {
-                    let keys = remove.iter().map(|key| Tag::builder().key(key).build()).collect();
-                    self.ec2
-                        .delete_tags()
-                        .resources(id)
-                        .set_tags(Some(keys))
-                        .send()
-                        .await
-                        .map_err(|err| failure("DeleteTags", region, err))?;
-                }
-            }
+            Update::Tags { set, remove } => self.tags(id, set, remove).await?,
             Update::MapPublicIp { on } => self.map_public_ip(id, *on).await?,
             Update::DnsHostnames => self.dns_hostnames(id).await?,
             Update::Attach => self.attach(id, self.vpc_id(ids)?).await?,
             Update::Route { route, replace } => self.route(id, route, *replace, ids).await?,
             Update::Associate { subnet, replacing } => {
                 let subnet_id = self.lookup(ids, Kind::Subnet, subnet)?;
-                match replacing {
-                    Some(association) => {
-                        self.ec2
-                            .replace_route_table_association()
-                            .association_id(association)
-                            .route_table_id(id)
-                            .send()
-                            .await
-                            .map_err(|err| failure("ReplaceRouteTableAssociation", region, err))?;
-                    }
-                    None => {
-                        self.ec2
-                            .associate_route_table()
-                            .route_table_id(id)
-                            .subnet_id(subnet_id)
-                            .send()
-                            .await
-                            .map_err(|err| failure("AssociateRouteTable", region, err))?;
-                    }
-                }
-                tracing::debug!(target: "ec2", "associated subnet `{subnet}` with route table `{}` in {region}", change.name);
+                self.associate(id, subnet_id, replacing.as_deref()).await?;
+                tracing::debug!(target: "ec2", "associated subnet `{subnet}` with route table `{}` in {}", change.name, self.region);
             }
             Update::Disassociate { association } => {
-                self.ec2
-                    .disassociate_route_table()
-                    .association_id(association)
-                    .send()
-                    .await
-                    .map_err(|err| failure("DisassociateRouteTable", region, err))?;
+                let call = self.ec2.disassociate_route_table().association_id(association);
+                self.call("DisassociateRouteTable", &[], || call.clone().send()).await?;
             }
             Update::Detach { vpc } => {
-                self.ec2
-                    .detach_internet_gateway()
-                    .internet_gateway_id(id)
-                    .vpc_id(vpc)
-                    .send()
-                    .await
-                    .map_err(|err| failure("DetachInternetGateway", region, err))?;
+                let call = self.ec2.detach_internet_gateway().internet_gateway_id(id).vpc_id(vpc);
+                self.call("DetachInternetGateway", &[id, vpc], || call.clone().send()).await?;
             }
+        }
+        Ok(())
+    }
+
+    async fn tags(&self, id: &str, set: &Tags, remove: &[String]) -> Result<()> {
+        if !set.is_empty() {
+            let call = self.ec2.create_tags().resources(id).set_tags(Some(tag_list(set)));
+            self.call("CreateTags", &[id], || call.clone().send()).await?;
+        }
+        if !remove.is_empty() {
+            let keys = remove.iter().map(|key| Tag::builder().key(key).build()).collect();
+            let call = self.ec2.delete_tags().resources(id).set_tags(Some(keys));
+            self.call("DeleteTags", &[id], || call.clone().send()).await?;
+        }
+        Ok(())
+    }
+
+    async fn associate(&self, table: &str, subnet: &str, replacing: Option<&str>) -> Result<()> {
+        if let Some(association) = replacing {
+            let call = self.ec2.replace_route_table_association().association_id(association);
+            let call = call.route_table_id(table);
+            self.call("ReplaceRouteTableAssociation", &[table], || call.clone().send()).await?;
+        } else {
+            let call = self.ec2.associate_route_table().route_table_id(table).subnet_id(subnet);
+            self.call("AssociateRouteTable", &[table, subnet], || call.clone().send()).await?;
         }
         Ok(())
     }
 
     async fn dns_hostnames(&self, vpc: &str) -> Result<()> {
         let on = AttributeBooleanValue::builder().value(true).build();
-        self.ec2
-            .modify_vpc_attribute()
-            .vpc_id(vpc)
-            .enable_dns_hostnames(on)
-            .send()
-            .await
-            .map_err(|err| failure("ModifyVpcAttribute", self.region, err))?;
+        let call = self.ec2.modify_vpc_attribute().vpc_id(vpc).enable_dns_hostnames(on);
+        self.call("ModifyVpcAttribute", &[vpc], || call.clone().send()).await?;
         Ok(())
     }
 
     async fn attach(&self, gateway: &str, vpc: &str) -> Result<()> {
-        self.ec2
-            .attach_internet_gateway()
-            .internet_gateway_id(gateway)
-            .vpc_id(vpc)
-            .send()
-            .await
-            .map_err(|err| failure("AttachInternetGateway", self.region, err))?;
+        let call = self.ec2.attach_internet_gateway().internet_gateway_id(gateway).vpc_id(vpc);
+        self.call("AttachInternetGateway", &[gateway, vpc], || call.clone().send()).await?;
         Ok(())
     }
 
     async fn map_public_ip(&self, subnet: &str, on: bool) -> Result<()> {
         let value = AttributeBooleanValue::builder().value(on).build();
-        self.ec2
-            .modify_subnet_attribute()
-            .subnet_id(subnet)
-            .map_public_ip_on_launch(value)
-            .send()
-            .await
-            .map_err(|err| failure("ModifySubnetAttribute", self.region, err))?;
+        let call = self.ec2.modify_subnet_attribute().subnet_id(subnet);
+        let call = call.map_public_ip_on_launch(value);
+        self.call("ModifySubnetAttribute", &[subnet], || call.clone().send()).await?;
         Ok(())
     }
 
     /// Points a table's `0.0.0.0/0` at `route`: a new route, a replaced one,
     /// or none.
     async fn route(&self, table: &str, route: &Route, replace: bool, ids: &Ids) -> Result<()> {
-        let region = self.region;
         const DEFAULT: &str = "0.0.0.0/0";
         let (gateway, nat) = match route {
             Route::None => {
-                self.ec2
-                    .delete_route()
-                    .route_table_id(table)
-                    .destination_cidr_block(DEFAULT)
-                    .send()
-                    .await
-                    .map_err(|err| failure("DeleteRoute", region, err))?;
+                let call = self.ec2.delete_route().route_table_id(table);
+                let call = call.destination_cidr_block(DEFAULT);
+                self.call("DeleteRoute", &[table], || call.clone().send()).await?;
                 return Ok(());
             }
             Route::InternetGateway => {
@@ -475,115 +442,21 @@ impl<'a> Executor<'a> {
             }
             Route::Nat(name) => (None, Some(self.lookup(ids, Kind::NatGateway, name)?.to_string())),
         };
+        let target = gateway.clone().or_else(|| nat.clone()).unwrap_or_default();
+        let refs = [table, target.as_str()];
         if replace {
-            self.ec2
-                .replace_route()
-                .route_table_id(table)
-                .destination_cidr_block(DEFAULT)
-                .set_gateway_id(gateway)
-                .set_nat_gateway_id(nat)
-                .send()
-                .await
-                .map_err(|err| failure("ReplaceRoute", region, err))?;
+            let call = self.ec2.replace_route().route_table_id(table);
+            let call = call.destination_cidr_block(DEFAULT);
+            let call = call.set_gateway_id(gateway).set_nat_gateway_id(nat);
+            self.call("ReplaceRoute", &refs, || call.clone().send()).await?;
         } else {
-            self.ec2
-                .create_route()
-                .route_table_id(table)
-                .destination_cidr_block(DEFAULT)
-                .set_gateway_id(gateway)
-                .set_nat_gateway_id(nat)
-                .send()
-                .await
-                .map_err(|err| failure("CreateRoute", region, err))?;
+            let call = self.ec2.create_route().route_table_id(table);
+            let call = call.destination_cidr_block(DEFAULT);
+            let call = call.set_gateway_id(gateway).set_nat_gateway_id(nat);
+            self.call("CreateRoute", &refs, || call.clone().send()).await?;
         }
         Ok(())
     }
-
-    /// Deletes in dependency order; each step's deletions run together.
-    async fn delete(&self, changes: &[&Change]) -> Result<()> {
-        let of = |kind: Kind| changes.iter().filter(move |change| change.kind == kind).copied();
-        let none = Ids::new();
-        let unroute = of(Kind::RouteTable)
-            .flat_map(|table| table.updates.iter().map(move |update| (table, update)));
-        let unrouted = join_all(unroute.map(|(table, update)| {
-            let none = &none;
-            async move { self.apply_update(table, held_id(table), update, none).await }
-        }))
-        .await;
-        unrouted.into_iter().collect::<Result<Vec<()>>>()?;
-
-        let steps = [
-            Kind::NatGateway,
-            Kind::ElasticIp,
-            Kind::InternetGateway,
-            Kind::Subnet,
-            Kind::RouteTable,
-            Kind::Vpc,
-        ];
-        for kind in steps {
-            let removed = join_all(of(kind).map(|change| self.remove(change))).await;
-            removed.into_iter().collect::<Result<Vec<()>>>()?;
-            let nats: Vec<String> = of(Kind::NatGateway).map(|c| held_id(c).to_string()).collect();
-            if kind == Kind::NatGateway && !nats.is_empty() {
-                wait_nats(&self.ec2, self.region, &nats, NatWait::Deleted).await?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Deletes one resource; an internet gateway is detached first.
-    async fn remove(&self, change: &Change) -> Result<()> {
-        let (region, id) = (self.region, held_id(change));
-        match change.kind {
-            Kind::NatGateway if is_deleting(change) => return Ok(()),
-            Kind::NatGateway => {
-                let call = self.ec2.delete_nat_gateway().nat_gateway_id(id);
-                call.send().await.map_err(|err| failure("DeleteNatGateway", region, err))?;
-                tracing::info!(target: "ec2", "deleting NAT gateway `{}` ({id}) in {region}", change.name);
-                return Ok(());
-            }
-            Kind::ElasticIp => {
-                let call = self.ec2.release_address().allocation_id(id);
-                call.send().await.map_err(|err| failure("ReleaseAddress", region, err))?;
-            }
-            Kind::InternetGateway => {
-                for update in &change.updates {
-                    self.apply_update(change, id, update, &Ids::new()).await?;
-                }
-                let call = self.ec2.delete_internet_gateway().internet_gateway_id(id);
-                call.send().await.map_err(|err| failure("DeleteInternetGateway", region, err))?;
-            }
-            Kind::Subnet => {
-                let call = self.ec2.delete_subnet().subnet_id(id);
-                call.send().await.map_err(|err| failure("DeleteSubnet", region, err))?;
-            }
-            Kind::RouteTable => {
-                let call = self.ec2.delete_route_table().route_table_id(id);
-                call.send().await.map_err(|err| failure("DeleteRouteTable", region, err))?;
-            }
-            Kind::Vpc => {
-                let call = self.ec2.delete_vpc().vpc_id(id);
-                call.send().await.map_err(|err| failure("DeleteVpc", region, err))?;
-            }
-        }
-        self.deleted(change);
-        Ok(())
-    }
-
-    fn deleted(&self, change: &Change) {
-        let id = change.id.as_deref().unwrap_or_default();
-        tracing::info!(target: "ec2", "deleted {} `{}` ({id}) in {}", noun(change.kind), change.name, self.region);
-    }
-}
-
-/// Whether a NAT gateway is already being deleted, by an earlier run.
-fn is_deleting(change: &Change) -> bool {
-    matches!(change.spec, Spec::NatGateway { state: Some(NatState::Deleting), .. })
-}
-
-/// The id of a held resource.
-fn held_id(change: &Change) -> &str {
-    change.id.as_deref().unwrap_or_default()
 }
 
 /// A resource kind as messages name it.

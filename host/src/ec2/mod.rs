@@ -3,8 +3,12 @@
 //! reading what exists, and applying changes.
 
 mod apply;
+mod blockers;
+mod delete;
 mod facts;
 mod read;
+mod retry;
+mod stop;
 mod wait;
 
 use aws_config::meta::region::RegionProviderChain;
@@ -34,7 +38,8 @@ const FALLBACK_REGION: &str = "us-east-1";
 /// instance role).
 pub async fn sdk_config(creds: &Creds) -> SdkConfig {
     let region = RegionProviderChain::default_provider().or_else(FALLBACK_REGION);
-    let mut loader = aws_config::defaults(BehaviorVersion::latest()).region(region);
+    let mut loader =
+        aws_config::defaults(BehaviorVersion::latest()).region(region).retry_config(retry::sdk());
     if let Creds::AccessKey { access_key, secret_key } = creds {
         let key = Credentials::new(access_key, secret_key, None, None, "host config");
         loader = loader.credentials_provider(key);
@@ -42,10 +47,12 @@ pub async fn sdk_config(creds: &Creds) -> SdkConfig {
     loader.load().await
 }
 
-/// An EC2 client for `region`.
+/// An EC2 client for `region`, retrying as [`retry::partition`] says.
 pub fn client(base: &SdkConfig, region: &str) -> Client {
-    let config =
-        aws_sdk_ec2::config::Builder::from(base).region(Region::new(region.to_string())).build();
+    let config = aws_sdk_ec2::config::Builder::from(base)
+        .region(Region::new(region.to_string()))
+        .retry_partition(retry::partition(region))
+        .build();
     Client::from_conf(config)
 }
 
@@ -105,11 +112,19 @@ mod tests {
     /// printed policy grants, or a run with exactly that policy would fail.
     #[test]
     fn every_call_the_ec2_code_makes_is_in_the_iam_table() {
-        let sources = [include_str!("read.rs"), include_str!("apply.rs"), include_str!("wait.rs")];
+        let sources = [
+            include_str!("read.rs"),
+            include_str!("apply.rs"),
+            include_str!("delete.rs"),
+            include_str!("blockers.rs"),
+            include_str!("wait.rs"),
+        ];
         let mut called = Vec::new();
         for source in sources {
-            for piece in source.split("failure(\"").skip(1) {
-                called.push(piece.split('"').next().unwrap().to_string());
+            for call in ["failure(\"", "call(\"", "let_go(\"", "settle(\"", "catch_up(\""] {
+                for piece in source.split(call).skip(1) {
+                    called.push(piece.split('"').next().unwrap().to_string());
+                }
             }
         }
         assert!(called.len() > 30, "{called:?}");

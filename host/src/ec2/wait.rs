@@ -9,7 +9,8 @@ use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types::NatGatewayState;
 
 use super::apply::NAT_WAIT;
-use super::{failure, unexpected};
+use super::retry::{self, Fresh};
+use super::{failure, stop, unexpected};
 
 /// First pause between polls; it doubles up to [`MAX_POLL`].
 const FIRST_POLL: Duration = Duration::from_millis(250);
@@ -34,13 +35,21 @@ impl NatWait {
     }
 }
 
-/// Polls `ids` until every one reaches `wait`'s state.
-pub async fn wait_nats(ec2: &Client, region: &str, ids: &[String], wait: NatWait) -> Result<()> {
+/// Polls `ids` until every one reaches `wait`'s state. A gateway this run
+/// created (`fresh`) may not be visible at first.
+pub async fn wait_nats(
+    ec2: &Client,
+    region: &str,
+    ids: &[String],
+    wait: NatWait,
+    fresh: &Fresh,
+) -> Result<()> {
     let started = Instant::now();
     let mut pause = FIRST_POLL;
     let mut announced = false;
     loop {
-        let waiting = unfinished(ec2, region, ids, wait).await?;
+        stop::check(region)?;
+        let waiting = unfinished(ec2, region, ids, wait, fresh).await?;
         if waiting.is_empty() {
             if announced {
                 let elapsed = started.elapsed().as_secs();
@@ -61,7 +70,7 @@ pub async fn wait_nats(ec2: &Client, region: &str, ids: &[String], wait: NatWait
             tracing::info!(target: "ec2", "waiting for NAT gateway {} in {region} to become {}", waiting.join(", "), wait.goal());
             announced = true;
         }
-        tokio::time::sleep(pause).await;
+        stop::sleep(pause).await;
         pause = (pause * 2).min(MAX_POLL);
     }
 }
@@ -72,13 +81,20 @@ async fn unfinished(
     region: &str,
     ids: &[String],
     wait: NatWait,
+    fresh: &Fresh,
 ) -> Result<Vec<String>> {
-    let output = ec2
-        .describe_nat_gateways()
-        .set_nat_gateway_ids(Some(ids.to_vec()))
-        .send()
-        .await
-        .map_err(|err| failure("DescribeNatGateways", region, err))?;
+    let call = ec2.describe_nat_gateways().set_nat_gateway_ids(Some(ids.to_vec()));
+    let output = if wait == NatWait::Deleted {
+        match call.send().await {
+            // Long gone: EC2 lists a deleted gateway for about an hour.
+            Err(err) if retry::code(&err) == Some("NatGatewayNotFound") => return Ok(Vec::new()),
+            output => output.map_err(|err| failure("DescribeNatGateways", region, err))?,
+        }
+    } else {
+        let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let lagging = |code: &str| fresh.lagging(code, &refs);
+        retry::catch_up("DescribeNatGateways", region, lagging, || call.clone().send()).await?
+    };
     let mut waiting = Vec::new();
     for id in ids {
         let gateway =

@@ -8,7 +8,7 @@ use super::*;
 
 const REGIONS: [&str; 3] = ["us-east-1", "eu-north-1", "us-west-2"];
 
-fn apply(emulator: &Emulator, config: &str, extra: &[&str]) -> Output {
+pub fn apply(emulator: &Emulator, config: &str, extra: &[&str]) -> Output {
     let plugin = plugin("standard_vpc");
     let mut args = vec!["apply", "--config", config, "--plugin", plugin.to_str().unwrap(), "--yes"];
     args.extend_from_slice(extra);
@@ -18,28 +18,28 @@ fn apply(emulator: &Emulator, config: &str, extra: &[&str]) -> Output {
 }
 
 /// The seed config with other regions and settings.
-fn seed_with(regions: &str, public_ips: bool) -> (tempfile::TempDir, PathBuf) {
+pub fn seed_with(regions: &str, public_ips: bool) -> (tempfile::TempDir, PathBuf) {
     temp_config(&format!(
         "type: aws\npublic_ips: {public_ips}\nvpc_autocreated: true\nregions: {regions}\ncreds:\n  type: default\n"
     ))
 }
 
-fn managed(resource: &Value) -> bool {
+pub fn managed(resource: &Value) -> bool {
     resource["tags"]["host:managed"] == "true" && resource["tags"]["host:set"] == "dstack"
 }
 
-fn managed_in<'a>(region: &'a Value, kind: &str) -> Vec<&'a Value> {
+pub fn managed_in<'a>(region: &'a Value, kind: &str) -> Vec<&'a Value> {
     region[kind].as_array().unwrap().iter().filter(|r| managed(r)).collect()
 }
 
-fn ids(resources: &[&Value], key: &str) -> Vec<String> {
+pub fn ids(resources: &[&Value], key: &str) -> Vec<String> {
     let mut ids: Vec<String> =
         resources.iter().map(|r| r[key].as_str().unwrap().to_string()).collect();
     ids.sort();
     ids
 }
 
-fn mutating(calls: &[Value]) -> Vec<String> {
+pub fn mutating(calls: &[Value]) -> Vec<String> {
     calls
         .iter()
         .map(|call| call["action"].as_str().unwrap().to_string())
@@ -51,7 +51,7 @@ fn mutating(calls: &[Value]) -> Vec<String> {
 /// in every zone, an attached internet gateway, a NAT gateway per `nat_zones`
 /// (or one regional), every subnet explicitly associated with a table whose
 /// default route goes to the internet gateway or to its zone's NAT gateway.
-fn assert_working(region: &Value, name: &str, private: bool) {
+pub fn assert_working(region: &Value, name: &str, private: bool) {
     let vpcs = managed_in(region, "vpcs");
     assert_eq!(vpcs.len(), 1, "{name}: {vpcs:?}");
     let vpc = vpcs[0]["id"].as_str().unwrap();
@@ -104,7 +104,7 @@ fn assert_working(region: &Value, name: &str, private: bool) {
     assert_eq!(nats.is_empty(), !private, "{name}: {nats:?}");
 }
 
-fn assert_nothing_managed(state: &Value) {
+pub fn assert_nothing_managed(state: &Value) {
     for (region, resources) in state.as_object().unwrap() {
         for kind in ["vpcs", "subnets", "internet_gateways", "route_tables", "addresses"] {
             assert!(managed_in(resources, kind).is_empty(), "{region}: {kind} left");
@@ -328,12 +328,18 @@ fn a_live_plan_shows_the_changes_an_apply_would_make() {
 }
 
 /// Runs `args` until the emulator has answered `action`, then kills host.
-fn kill_after(emulator: &Emulator, args: &[&str], action: &str) {
+pub fn kill_after(emulator: &Emulator, args: &[&str], action: &str) {
+    let before = emulator.calls().len();
     let mut child = emulator.command(args).stdout(std::process::Stdio::null()).spawn().unwrap();
     let started = std::time::Instant::now();
-    while !emulator.calls().iter().any(|call| call["action"] == action) {
+    let called = || emulator.calls()[before..].iter().any(|call| call["action"] == action);
+    while !called() {
         assert!(started.elapsed().as_secs() < 60, "host never called {action}");
-        assert!(child.try_wait().unwrap().is_none(), "host ended before calling {action}");
+        if child.try_wait().unwrap().is_some() {
+            // The call was the run's last, and it ended on its own meanwhile.
+            assert!(called(), "host ended before calling {action}");
+            return;
+        }
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     child.kill().unwrap();

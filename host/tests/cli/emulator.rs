@@ -37,6 +37,7 @@ impl Emulator {
             .env("HOST_EMULATOR_DISABLED_REGIONS", disabled.join(","))
             .env("HOST_EMULATOR_CALL_LOG", dir.path().join("calls.jsonl"))
             .env("HOST_EMULATOR_HIDDEN_ZONES_FILE", dir.path().join("hidden-zones"))
+            .env("HOST_EMULATOR_FAULTS_FILE", dir.path().join("faults.json"))
             .envs(settings.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -87,6 +88,19 @@ impl Emulator {
         self.python_json(&[self.endpoint.as_str(), "foreign", region])
     }
 
+    /// Creates, inside managed VPC `vpc`, a security group and a subnet host
+    /// does not own, and a network interface in the managed `subnet`.
+    pub fn intrude(&self, region: &str, vpc: &str, subnet: &str) -> serde_json::Value {
+        self.python_json(&[self.endpoint.as_str(), "intrude", region, vpc, subnet])
+    }
+
+    /// Deletes network interfaces, subnets and security groups by id.
+    pub fn remove(&self, region: &str, ids: &[&str]) {
+        let mut args = vec![self.endpoint.as_str(), "remove", region];
+        args.extend_from_slice(ids);
+        self.python_json(&args);
+    }
+
     fn python_json(&self, args: &[&str]) -> serde_json::Value {
         let output = Command::new(root().join(".venv/bin/python"))
             .arg(root().join("tests/emulator/probe.py"))
@@ -101,6 +115,16 @@ impl Emulator {
     pub fn calls(&self) -> Vec<serde_json::Value> {
         let text = std::fs::read_to_string(self.dir.path().join("calls.jsonl")).unwrap_or_default();
         text.lines().map(|line| serde_json::from_str(line).unwrap()).collect()
+    }
+
+    /// Switches on the faults `tests/emulator/server.py` describes (throttling,
+    /// latency, lag after a create or a delete); `{}` switches them off.
+    pub fn faults(&self, faults: serde_json::Value) {
+        // Written beside the file and renamed over it, so that no request
+        // reads it half written.
+        let next = self.dir.path().join("faults.json.next");
+        std::fs::write(&next, faults.to_string()).unwrap();
+        std::fs::rename(next, self.dir.path().join("faults.json")).unwrap();
     }
 
     /// Hides zones from DescribeAvailabilityZones, as if the account had not

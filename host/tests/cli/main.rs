@@ -5,6 +5,7 @@
 
 mod apply;
 mod emulator;
+mod faults;
 mod golden;
 mod live;
 mod plan;

@@ -4,7 +4,8 @@ moto 5.2.5 lets through (or refuses without saying why):
 - DeleteVpc with a NAT gateway not yet deleted, an attached internet
   gateway, a subnet, a route table other than the main one (a regional NAT
   gateway's own included) or a security group other than the default one;
-- DeleteSubnet with a NAT gateway not yet deleted in it;
+- DeleteSubnet with a NAT gateway not yet deleted or any other network
+  interface in it;
 - DetachInternetGateway while the VPC has a public NAT gateway not yet
   deleted (its public addresses are mapped through the gateway);
 - ReleaseAddress of an Elastic IP a NAT gateway not yet deleted holds;
@@ -12,6 +13,16 @@ moto 5.2.5 lets through (or refuses without saying why):
 
 Moto already refuses DeleteInternetGateway while attached and
 DeleteRouteTable while associated, each with a DependencyViolation.
+
+EC2 notices a dependency is gone only a while after it went; for the faults
+file's dependency_linger_seconds (linger.py) the delete it blocked still
+fails as above:
+- after a NAT gateway reaches deleted: DeleteVpc, DeleteSubnet,
+  DetachInternetGateway and ReleaseAddress (with the faults file's
+  release_error: InvalidIPAddress.InUse or AuthFailure);
+- after a subnet, route table, security group or network interface is
+  deleted or an internet gateway detached: DeleteVpc of its VPC;
+- after a network interface is deleted: DeleteSubnet of its subnet.
 
 Also, as in EC2, deleting a subnet drops its route table association: moto
 keeps it, and the stale association then blocks DeleteRouteTable.
@@ -23,7 +34,10 @@ from moto.ec2.models.internet_gateways import InternetGatewayBackend
 from moto.ec2.models.subnets import SubnetBackend
 from moto.ec2.models.vpcs import VPCBackend
 from moto.ec2.responses.route_tables import RouteTables
+from werkzeug.exceptions import HTTPException
 
+from . import faults
+from .linger import gone, lingering_nat_gateways
 from .nat_gateways import live_nat_gateways
 
 
@@ -53,7 +67,7 @@ def vpc_dependencies(backend, vpc_id):
         for group in backend.groups.get(vpc_id, {}).values()
         if group.name != "default"
     ]
-    return found
+    return found + gone(backend, vpc_id=vpc_id)
 
 
 def _patch_delete_vpc():
@@ -84,6 +98,14 @@ def _patch_delete_subnet():
             for nat in live_nat_gateways(self)
             if nat.subnet_id == subnet_id
         ]
+        # A NAT gateway's own interface goes with the gateway.
+        nat_interfaces = {nat._eni.id for nat in self.nat_gateways.values() if nat._eni}
+        found += [
+            f"network interface {eni.id}"
+            for eni in self.enis.values()
+            if eni.subnet.id == subnet_id and eni.id not in nat_interfaces
+        ]
+        found += gone(self, subnet_id=subnet_id)
         if found:
             raise DependencyViolationError(
                 f"The subnet '{subnet_id}' has dependencies and cannot be "
@@ -108,7 +130,7 @@ def _patch_detach_internet_gateway():
         # A private NAT gateway has no public address to map.
         mapped = any(
             nat.vpc_id == vpc_id and nat.connectivity_type != "private"
-            for nat in live_nat_gateways(self)
+            for nat in live_nat_gateways(self) + lingering_nat_gateways(self)
         )
         if attached and mapped:
             raise DependencyViolationError(
@@ -120,6 +142,45 @@ def _patch_detach_internet_gateway():
     InternetGatewayBackend.detach_internet_gateway = detach_internet_gateway
 
 
+class AddressInUse(EC2ClientError):
+    def __init__(self, eip, nat):
+        super().__init__(
+            "InvalidIPAddress.InUse",
+            f"Address {eip.public_ip} is in use by NAT gateway {nat.id}.",
+        )
+
+
+class AuthFailure(HTTPException):
+    """EC2's AuthFailure as it answers ReleaseAddress with it: HTTP 400.
+    Raised as an EC2ClientError, moto's own EC2 model would make it a 401."""
+
+    code = 400
+
+    def __init__(self):
+        super().__init__(
+            faults.error_document(
+                "AuthFailure",
+                "You do not have permission to access the specified resource.",
+            )
+        )
+
+    def get_headers(self, *args, **kwargs):
+        return [("Content-Type", "text/xml")]
+
+
+def _holds(nat, eip):
+    return any(a.get("allocationId") == eip.allocation_id for a in nat.address_set)
+
+
+def _lingering_release_error(eip, nat):
+    """ReleaseAddress's error for an address NAT gateway `nat` held, deleted
+    too recently for EC2 to have noticed: either of those EC2 answers then,
+    as the faults file's release_error picks."""
+    if faults.setting("release_error", "InvalidIPAddress.InUse") == "AuthFailure":
+        return AuthFailure()
+    return AddressInUse(eip, nat)
+
+
 def _patch_release_address():
     original = ElasticAddressBackend.release_address
 
@@ -129,11 +190,11 @@ def _patch_release_address():
         else:
             eip = self.address_by_allocation([allocation_id])[0]
         for nat in live_nat_gateways(self):
-            if any(a.get("allocationId") == eip.allocation_id for a in nat.address_set):
-                raise EC2ClientError(
-                    "InvalidIPAddress.InUse",
-                    f"Address {eip.public_ip} is in use by NAT gateway {nat.id}.",
-                )
+            if _holds(nat, eip):
+                raise AddressInUse(eip, nat)
+        for nat in lingering_nat_gateways(self):
+            if _holds(nat, eip):
+                raise _lingering_release_error(eip, nat)
         return original(self, address=address, allocation_id=allocation_id)
 
     ElasticAddressBackend.release_address = release_address

@@ -92,11 +92,16 @@ def attached_internet_gateway(backend, vpc_id):
     return None
 
 
+def deleted_at(nat):
+    """When `nat` reaches (or reached) deleted, None before DeleteNatGateway."""
+    if nat._deleted_at is None:
+        return None
+    return nat._deleted_at + _durations["deleting"]
+
+
 def _state_at(nat, now):
     if nat._deleted_at is not None:
-        if now < nat._deleted_at + _durations["deleting"]:
-            return "deleting"
-        return "deleted"
+        return "deleting" if now < deleted_at(nat) else "deleted"
     if now < nat._created_at + _durations["pending"]:
         return "pending"
     return "available"
