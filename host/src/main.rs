@@ -40,15 +40,24 @@ fn main() -> ExitCode {
     }
 }
 
+/// The most the AWS SDK's crates may log.
+const SDK_AT_MOST: &str = "aws_config=info,aws_runtime=info,aws_sdk_ec2=info,aws_sigv4=info,\
+    aws_smithy_runtime=info,aws_smithy_runtime_api=info,aws_smithy_http_client=info,\
+    aws_smithy_types=info,aws_credential_types=info";
+
 /// Logs go to stderr: warnings, and the plugin's decisions, by default; more
-/// with `-v`; or as `RUST_LOG` says.
+/// with `-v`; or as `RUST_LOG` says. Whatever is asked for, the AWS SDK logs
+/// at most at info: at debug and trace it prints the identity it signs with,
+/// access key ID and session token included.
 fn init_logging(verbose: u8) {
     let level = match verbose {
         0 => "warn,plugin=info,ec2=info",
         1 => "debug",
         _ => "trace",
     };
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    let asked = std::env::var("RUST_LOG").ok().filter(|asked| !asked.trim().is_empty());
+    let directives = format!("{},{SDK_AT_MOST}", asked.as_deref().unwrap_or(level));
+    let filter = EnvFilter::try_new(&directives).unwrap_or_else(|_| EnvFilter::new(level));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

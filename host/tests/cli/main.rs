@@ -11,6 +11,7 @@ mod live;
 mod plan;
 mod plugins;
 mod policy;
+mod trust;
 mod validate;
 
 use std::path::{Path, PathBuf};
