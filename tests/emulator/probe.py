@@ -15,6 +15,12 @@ Usage:
                                                  managed SUBNET; print their ids
   python probe.py ENDPOINT remove REGION ID... delete network interfaces,
                                                  subnets and security groups
+  python probe.py ENDPOINT iam-user NAME POLICY_FILE
+                                               create IAM user NAME with the
+                                                 policy document in
+                                                 POLICY_FILE as its only
+                                                 policy, and print its new
+                                                 access key
 """
 
 import ipaddress
@@ -160,6 +166,22 @@ def remove(ec2, ids):
     return {"removed": ids}
 
 
+def iam_user(endpoint, name, policy_file):
+    iam = boto3.client(
+        "iam",
+        region_name="us-east-1",
+        endpoint_url=endpoint,
+        aws_access_key_id="AKIAINSPECTOREXAMPLE",
+        aws_secret_access_key="inspector",
+    )
+    with open(policy_file, encoding="utf-8") as policy:
+        document = policy.read()
+    iam.create_user(UserName=name)
+    iam.put_user_policy(UserName=name, PolicyName="host", PolicyDocument=document)
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return {"access_key_id": key["AccessKeyId"], "secret_access_key": key["SecretAccessKey"]}
+
+
 def main():
     endpoint, command, *regions = sys.argv[1:]
     if command == "dump":
@@ -172,6 +194,9 @@ def main():
     elif command == "remove":
         region, *ids = regions
         result = remove(client(endpoint, region), ids)
+    elif command == "iam-user":
+        name, policy_file = regions
+        result = iam_user(endpoint, name, policy_file)
     else:
         raise SystemExit(f"unknown command {command}")
     print(json.dumps(result, indent=1, sort_keys=True))

@@ -106,7 +106,14 @@ Layered on moto:
      "server_error": {"share": 0.1, "actions": ["DeleteVpc"]},
      "not_found_after_create": {"reads": 2},
      "dependency_linger_seconds": 3,
-     "release_error": "AuthFailure"}
+     "release_error": "AuthFailure",
+     "enforce_iam": true}
+  - enforce_iam: every request (of any service, from when it arrives) has
+    its signature checked against an IAM user's access key and its action
+    against that user's policies, as moto does with
+    INITIAL_NO_AUTH_ACTION_COUNT=0. moto has no request context for EC2's
+    condition keys (aws:RequestTag, aws:ResourceTag, ec2:CreateAction), so
+    a statement with a Condition never allows anything here.
   - latency_ms: every EC2 request is answered that much later.
   - throttle: that share of EC2 requests (of those actions only, if given)
     is refused with RequestLimitExceeded (HTTP 400); server_error: that

@@ -101,6 +101,16 @@ impl Emulator {
         self.python_json(&args);
     }
 
+    /// Creates IAM user `name` whose only policy is `policy`; returns its
+    /// access key ID and secret.
+    pub fn iam_user(&self, name: &str, policy: &serde_json::Value) -> (String, String) {
+        let file = self.dir.path().join(format!("{name}.json"));
+        std::fs::write(&file, policy.to_string()).unwrap();
+        let key = self.python_json(&[&self.endpoint, "iam-user", name, file.to_str().unwrap()]);
+        let field = |name: &str| key[name].as_str().unwrap().to_string();
+        (field("access_key_id"), field("secret_access_key"))
+    }
+
     fn python_json(&self, args: &[&str]) -> serde_json::Value {
         let output = Command::new(root().join(".venv/bin/python"))
             .arg(root().join("tests/emulator/probe.py"))

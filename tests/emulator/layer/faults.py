@@ -13,14 +13,17 @@ modification time changes; a missing or empty file sets none:
      "server_error": {"share": 0.1},
      "not_found_after_create": {"reads": 2},
      "dependency_linger_seconds": 3,
-     "release_error": "AuthFailure"}
+     "release_error": "AuthFailure",
+     "enforce_iam": true}
 
 server.py's docstring says what each key does. A test should write the
 file whole (beside it, then renamed over it), so no request reads it half
 written. A file that is not valid JSON or breaks these rules has every EC2
 request answered with a 500 naming the file and what is wrong, so a broken
-test is loud. Faults apply to EC2 requests only (call_log.ec2_request); Faults sits
-inside the call log, which therefore logs faulted requests too.
+test is loud. Faults apply to EC2 requests only (call_log.ec2_request),
+but enforce_iam to every request, so that a test sets up IAM users before
+it switches enforcement on. Faults sits inside the call log, which
+therefore logs faulted requests too.
 """
 
 import json
@@ -32,6 +35,8 @@ import uuid
 import xml.etree.ElementTree as ET
 from http import HTTPStatus
 from xml.sax.saxutils import escape
+
+from moto import settings as moto_settings
 
 from .call_log import ec2_request, held_response, send, status_code
 
@@ -105,6 +110,7 @@ def _validate(settings):
         "not_found_after_create",
         "dependency_linger_seconds",
         "release_error",
+        "enforce_iam",
     }
     unknown = sorted(settings.keys() - known)
     if unknown:
@@ -133,6 +139,8 @@ def _validate(settings):
         raise InvalidFaultsFile("not_found_after_create.reads must be 0 or more")
     if settings.get("release_error", RELEASE_ERRORS[0]) not in RELEASE_ERRORS:
         raise InvalidFaultsFile(f"release_error must be one of {RELEASE_ERRORS}")
+    if not isinstance(settings.get("enforce_iam", False), bool):
+        raise InvalidFaultsFile("enforce_iam must be true or false")
 
 
 class FaultsFile:
@@ -211,6 +219,13 @@ def error_response(start_response, status, code, message):
     return [body]
 
 
+def _enforce_iam(on):
+    """Has moto check every request's signature and IAM policy, from this
+    request on, or none at all. moto counts requests it lets through
+    unchecked against INITIAL_NO_AUTH_ACTION_COUNT; 0 checks them all."""
+    moto_settings.INITIAL_NO_AUTH_ACTION_COUNT = 0 if on else float("inf")
+
+
 class Faults:
     """WSGI middleware answering EC2 requests to `app` as the faults file
     says."""
@@ -223,14 +238,17 @@ class Faults:
 
     def __call__(self, environ, start_response):
         request = ec2_request(environ)
-        if request is None:
-            return self.app(environ, start_response)
         try:
             settings = _file.current()
         except InvalidFaultsFile as problem:
+            if request is None:
+                return self.app(environ, start_response)
             return error_response(
                 start_response, 500, "InvalidFaultsFile", str(problem)
             )
+        _enforce_iam(settings.get("enforce_iam", False))
+        if request is None:
+            return self.app(environ, start_response)
         time.sleep(settings.get("latency_ms", 0) / 1000)
         for name, status, code, message in RANDOM_FAULTS:
             fault = settings.get(name)
