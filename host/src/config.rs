@@ -395,4 +395,102 @@ mod tests {
         let err = parse("type: aws\ntags:\n  host:owner: me\n").unwrap_err().to_string();
         assert!(err.contains("host:owner"), "{err}");
     }
+
+    mod scenario_10 {
+        use proptest::prelude::*;
+        use serde_norway::{Mapping, Value};
+
+        use super::*;
+        use crate::fuzz;
+
+        const FULL: &str = "\u{feff}# dstack's backend\ntype: aws\npublic_ips: false\nvpc_autocreated: true\nregions: [us-east-1, eu-north-1, \"us-west-2\"]\ntags: { team: ml, cost-center: \"42\" }\ncreds:\n  type: access_key\n  access_key: AKIAEXAMPLE\n  secret_key: c2VjcmV0\nplugin_params:\n  nat: per-az\n  cidr_base: 10.0.0.0/8\n";
+
+        /// A region code, known or not.
+        fn region() -> impl Strategy<Value = Value> {
+            prop_oneof![prop::sample::select(regions::KNOWN).prop_map(Value::from), fuzz::yaml()]
+        }
+
+        fn text_map() -> impl Strategy<Value = Value> {
+            prop::collection::vec((fuzz::text(), fuzz::text()), 0..4).prop_map(|pairs| {
+                Value::Mapping(pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect())
+            })
+        }
+
+        fn creds() -> impl Strategy<Value = Value> {
+            let kind =
+                prop_oneof![Just("default".to_string()), Just("access_key".into()), fuzz::text()];
+            let key = || prop::option::of(fuzz::yaml());
+            (kind, key(), key()).prop_map(|(kind, access, secret)| {
+                let mut block = Mapping::new();
+                block.insert("type".into(), kind.into());
+                access.map(|value| block.insert("access_key".into(), value));
+                secret.map(|value| block.insert("secret_key".into(), value));
+                Value::Mapping(block)
+            })
+        }
+
+        /// A config document whose every key is absent, well formed or any
+        /// YAML value, with an unknown key now and then.
+        fn document() -> impl Strategy<Value = String> {
+            let field = |key: &'static str, good: BoxedStrategy<Value>| {
+                let any = fuzz::yaml().prop_map(Some);
+                let value = prop_oneof![1 => Just(None), 6 => good.prop_map(Some), 1 => any];
+                value.prop_map(move |value| value.map(|value| (Value::from(key), value)))
+            };
+            let fields = (
+                field("type", Just(Value::from("aws")).boxed()),
+                field("public_ips", any::<bool>().prop_map(Value::Bool).boxed()),
+                field("vpc_autocreated", any::<bool>().prop_map(Value::Bool).boxed()),
+                field(
+                    "regions",
+                    prop::collection::vec(region(), 0..5).prop_map(Value::Sequence).boxed(),
+                ),
+                field("tags", text_map().boxed()),
+                field("creds", creds().boxed()),
+                field("plugin_params", text_map().boxed()),
+                prop::option::of((fuzz::text().prop_map(Value::from), fuzz::yaml())),
+            );
+            fields.prop_map(|(a, b, c, d, e, f, g, h)| {
+                let pairs = [a, b, c, d, e, f, g, h].into_iter().flatten();
+                serde_norway::to_string(&Value::Mapping(pairs.collect())).unwrap()
+            })
+        }
+
+        /// Parsing either gives a config or a bad-input error naming the file.
+        fn parses_or_names_the_file(text: &str) -> Result<(), TestCaseError> {
+            if let Err(err) = parse(text) {
+                prop_assert_eq!(crate::error::kind_of(&err), "bad-input");
+                prop_assert!(err.to_string().contains("`c.yml`"), "{}", err);
+            }
+            Ok(())
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(512))]
+
+            #[test]
+            fn scenario_10_config_parser_survives_random_documents(text in document()) {
+                parses_or_names_the_file(&text)?;
+            }
+
+            #[test]
+            fn scenario_10_config_parser_survives_edited_configs(
+                text in fuzz::mutated(FULL.to_string())
+            ) {
+                parses_or_names_the_file(&text)?;
+            }
+
+            #[test]
+            fn scenario_10_config_parser_survives_any_text(text in fuzz::text()) {
+                parses_or_names_the_file(&text)?;
+            }
+        }
+
+        #[test]
+        fn the_edited_config_starts_valid() {
+            let config = parse(FULL).unwrap();
+            assert_eq!(config.regions, ["us-east-1", "eu-north-1", "us-west-2"]);
+            assert_eq!(config.params["nat"], "per-az");
+        }
+    }
 }

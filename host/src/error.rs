@@ -134,7 +134,33 @@ pub fn bad_input(message: impl Into<String>) -> anyhow::Error {
     Error::BadInput(message.into()).into()
 }
 
+/// `text` with every control character but the line break written as an
+/// escape (`\u{1b}`), so that a name a plugin or a file supplied cannot
+/// recolour, retitle or rewrite the user's terminal when an error shows it.
+pub fn printable(text: &str) -> String {
+    let mut shown = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() && c != '\n' {
+            shown.extend(c.escape_default());
+        } else {
+            shown.push(c);
+        }
+    }
+    shown
+}
+
 /// The process exit code for a command's outcome.
 pub fn exit_code(code: u8) -> ExitCode {
     ExitCode::from(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn printable_escapes_terminal_controls_but_keeps_lines_and_text() {
+        let shown = printable("zone `\u{1b}[2J\u{7}\r` in é€\nnext line\t");
+        assert_eq!(shown, "zone `\\u{1b}[2J\\u{7}\\r` in é€\nnext line\\t");
+    }
 }

@@ -145,10 +145,15 @@ pub struct ElasticIp {
 impl Facts {
     /// Reads and checks a facts file.
     pub fn load(path: &Path) -> Result<Facts> {
-        let shown = path.display();
         let text = std::fs::read_to_string(path)
-            .map_err(|err| bad_input(format!("cannot read facts `{shown}`: {err}")))?;
-        let mut deserializer = serde_json::Deserializer::from_str(&text);
+            .map_err(|err| bad_input(format!("cannot read facts `{}`: {err}", path.display())))?;
+        Facts::parse(&text, path)
+    }
+
+    /// Parses and checks facts text; `path` only names it in messages.
+    pub fn parse(text: &str, path: &Path) -> Result<Facts> {
+        let shown = path.display();
+        let mut deserializer = serde_json::Deserializer::from_str(text);
         let facts: Facts = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
             bad_input(format!("facts `{shown}`: at `{}`: {}", err.path(), err.inner()))
         })?;
@@ -271,10 +276,7 @@ mod tests {
     use super::*;
 
     fn load(text: &str) -> Result<Facts> {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("facts.json");
-        std::fs::write(&path, text).unwrap();
-        Facts::load(&path)
+        Facts::parse(text, Path::new("facts.json"))
     }
 
     #[test]
@@ -340,5 +342,130 @@ mod tests {
         assert!(load(&twice).unwrap_err().to_string().contains("listed twice"));
         let version = format!(r#"{{"schema_version":7,"regions":[{region}]}}"#);
         assert!(load(&version).unwrap_err().to_string().contains("schema_version"));
+    }
+
+    mod scenario_10 {
+        use proptest::prelude::*;
+        use serde_json::{Value, json};
+
+        use super::*;
+        use crate::fuzz::{self, or_any};
+
+        const FIXTURE: &str = include_str!("../../tests/fixtures/facts.json");
+
+        fn region() -> impl Strategy<Value = Value> {
+            // Most zones generated below are us-east-1's.
+            let known = prop::sample::select(regions::KNOWN).prop_map(Value::from);
+            let own = Just(Value::from("us-east-1"));
+            or_any(prop_oneof![4 => own, 2 => known, 1 => fuzz::text().prop_map(Value::from)])
+        }
+
+        fn zone() -> impl Strategy<Value = Value> {
+            let letter = "[a-f]|-[a-z]{3}-[0-9][a-z]?";
+            let id = "(use1|use1|use1|usw2|xx)-(az|bos1-az|wl1-az)[0-9]";
+            let kind = prop::sample::select(vec![
+                "availability-zone",
+                "local-zone",
+                "wavelength-zone",
+                "other",
+            ]);
+            let state =
+                prop::sample::select(vec!["available", "information", "impaired", "unavailable"]);
+            (letter, id, kind, state).prop_map(|(letter, id, kind, state)| {
+                let name = format!("us-east-1{letter}");
+                json!({"name": name, "zone_id": id, "zone_type": kind, "state": state})
+            })
+        }
+
+        fn existing() -> impl Strategy<Value = Value> {
+            let tier = prop::sample::select(vec!["public", "private", "isolated"]);
+            let subnet = ("use1-az[0-9]", tier, fuzz::cidr()).prop_map(
+                |(zone, tier, cidr)| json!({"zone_id": zone, "tier": tier, "cidr": cidr}),
+            );
+            let zones = prop::collection::vec("us-east-1[a-f]", 0..3);
+            (fuzz::cidr(), prop::collection::vec(or_any(subnet), 0..6), zones).prop_map(
+                |(cidr, subnets, zones)| {
+                    json!({"cidr": cidr, "subnets": subnets, "zonal_nat_zones": zones})
+                },
+            )
+        }
+
+        fn region_facts() -> impl Strategy<Value = Value> {
+            let ip = ("eipalloc-[0-9a-f]{1,17}|\\PC{0,8}", any::<[u8; 4]>())
+                .prop_map(|(id, ip)| {
+                    json!({"allocation_id": id, "public_ip": Ipv4Addr::from(ip).to_string()})
+                });
+            (
+                region(),
+                prop::collection::vec(or_any(zone()), 0..8),
+                prop::collection::vec(or_any(fuzz::cidr().prop_map(Value::from)), 0..4),
+                prop::option::of(or_any(existing())),
+                prop::collection::vec(or_any(ip), 0..4),
+                prop::option::of(or_any(any::<u32>().prop_map(Value::from))),
+                or_any(any::<u32>().prop_map(Value::from)),
+            )
+                .prop_map(
+                    |(region, zones, others, existing, ips, allocated, quota)| {
+                        json!({
+                            "region": region,
+                            "zones": zones,
+                            "other_vpc_cidrs": others,
+                            "existing": existing,
+                            "elastic_ips": ips,
+                            "elastic_ips_allocated": allocated,
+                            "elastic_ip_quota": quota,
+                        })
+                    },
+                )
+        }
+
+        /// A facts document with plausible parts, some of them swapped for
+        /// any JSON at all.
+        fn document() -> impl Strategy<Value = String> {
+            let version =
+                or_any(prop_oneof![4 => Just(json!(1)), 1 => any::<u32>().prop_map(Value::from)]);
+            let regions = prop::collection::vec(or_any(region_facts()), 0..4);
+            (version, regions).prop_map(|(version, regions)| {
+                json!({"schema_version": version, "regions": regions}).to_string()
+            })
+        }
+
+        fn parses_or_names_the_file(text: &str) -> Result<(), TestCaseError> {
+            match load(text) {
+                Ok(facts) => {
+                    for region in &facts.regions {
+                        prop_assert!(
+                            region.elastic_ips_in_use() >= region.elastic_ips.len() as u32
+                        );
+                    }
+                }
+                Err(err) => {
+                    prop_assert_eq!(crate::error::kind_of(&err), "bad-input");
+                    prop_assert!(err.to_string().contains("`facts.json`"), "{}", err);
+                }
+            }
+            Ok(())
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(512))]
+
+            #[test]
+            fn scenario_10_facts_parser_survives_random_documents(text in document()) {
+                parses_or_names_the_file(&text)?;
+            }
+
+            #[test]
+            fn scenario_10_facts_parser_survives_edited_facts(
+                text in fuzz::mutated(FIXTURE.to_string())
+            ) {
+                parses_or_names_the_file(&text)?;
+            }
+
+            #[test]
+            fn scenario_10_facts_parser_survives_any_text(text in fuzz::text()) {
+                parses_or_names_the_file(&text)?;
+            }
+        }
     }
 }

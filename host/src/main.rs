@@ -9,6 +9,8 @@ mod dstack;
 mod ec2;
 mod error;
 mod facts;
+#[cfg(test)]
+mod fuzz;
 mod iam;
 mod pipeline;
 mod plan;
@@ -30,7 +32,7 @@ fn main() -> ExitCode {
         Ok(code) => error::exit_code(code),
         Err(err) => {
             let kind = error::kind_of(&err);
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", error::printable(&format!("{err:#}")));
             if let Some(document) = cmd::error_document(&cli.command, kind, &format!("{err:#}")) {
                 // Nothing more can be reported if even this write fails.
                 let _ = cmd::emit(&document);

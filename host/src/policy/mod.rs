@@ -366,4 +366,187 @@ mod tests {
         let err = pack.add_file(Path::new("mine.yaml"), text).unwrap_err().to_string();
         assert!(err.contains("mine.yaml") && err.contains("policies/network.yaml"), "{err}");
     }
+
+    mod scenario_10 {
+        //! Rules a user might write, or mistype: the loader takes each or
+        //! refuses it with a message naming the file, and a rule it takes
+        //! runs on a real input to a result or an error naming the rule,
+        //! never a crash of the parser or the evaluator.
+
+        use proptest::prelude::*;
+        use proptest::sample::select;
+        use serde_json::json;
+
+        use super::*;
+        use crate::fuzz;
+
+        const FIELDS: &[&str] =
+            &["regions", "subnets", "name", "cidr", "tier", "zone", "nat", "mode", "public_ips"];
+        const BINARY: &[&str] =
+            &["+", "-", "*", "/", "%", "==", "!=", "<", "<=", ">", ">=", "&&", "||", "in"];
+        const MACROS: &[&str] = &["all", "exists", "exists_one", "map", "filter"];
+        const FUNCTIONS: &[&str] = &[
+            "size",
+            "has",
+            "int",
+            "uint",
+            "double",
+            "string",
+            "bytes",
+            "type",
+            "cidrContains",
+            "cidrOverlaps",
+            "cidrPrefix",
+            "cidrValid",
+            "matches",
+            "timestamp",
+            "undefined",
+        ];
+        const METHODS: &[&str] = &[
+            "contains",
+            "startsWith",
+            "endsWith",
+            "size",
+            "join",
+            "split",
+            "distinct",
+            "flatten",
+            "sort",
+            "lowerAscii",
+            "replace",
+            "substring",
+            "indexOf",
+            "matches",
+        ];
+
+        /// A CEL expression, from literals and the rules' variables up
+        /// through operators, macros, calls, lists and maps.
+        fn expression() -> impl Strategy<Value = String> {
+            let leaf = prop_oneof![
+                "-?[0-9]{1,20}",
+                "[0-9]{1,20}u",
+                "[0-9]{1,5}\\.[0-9]{0,5}(e[+-]?[0-9]{1,3})?",
+                "'[a-z0-9 ./*\\\\]{0,8}'",
+                "\"[a-z0-9%\\\\]{0,8}\"",
+                "b'[a-z]{0,4}'",
+                "r'[a-z\\\\]{0,4}'",
+                select(
+                    &["true", "false", "null", "config", "facts", "plan", "permissions", "x"][..]
+                )
+                .prop_map(str::to_string),
+            ];
+            leaf.prop_recursive(5, 40, 4, |e| {
+                prop_oneof![
+                    (e.clone(), select(BINARY), e.clone())
+                        .prop_map(|(a, op, b)| format!("{a} {op} {b}")),
+                    (select(&["!", "-"][..]), e.clone()).prop_map(|(op, a)| format!("{op}{a}")),
+                    (e.clone(), e.clone(), e.clone())
+                        .prop_map(|(c, a, b)| format!("{c} ? {a} : {b}")),
+                    (e.clone(), select(FIELDS)).prop_map(|(a, field)| format!("{a}.{field}")),
+                    (e.clone(), e.clone()).prop_map(|(a, index)| format!("{a}[{index}]")),
+                    (e.clone(), select(MACROS), e.clone())
+                        .prop_map(|(a, name, body)| format!("{a}.{name}(x, {body})")),
+                    (select(FUNCTIONS), prop::collection::vec(e.clone(), 0..3))
+                        .prop_map(|(name, args)| format!("{name}({})", args.join(", "))),
+                    (e.clone(), select(METHODS), prop::collection::vec(e.clone(), 0..2))
+                        .prop_map(|(a, name, args)| format!("{a}.{name}({})", args.join(", "))),
+                    prop::collection::vec(e.clone(), 0..4)
+                        .prop_map(|items| format!("[{}]", items.join(", "))),
+                    prop::collection::vec((e.clone(), e.clone()), 0..3).prop_map(|pairs| {
+                        let pairs: Vec<String> =
+                            pairs.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+                        format!("{{{}}}", pairs.join(", "))
+                    }),
+                    e.prop_map(|a| format!("({a})")),
+                ]
+            })
+        }
+
+        /// A policy file of one or two rules, each with an inline test.
+        fn policy_file() -> impl Strategy<Value = String> {
+            let expression = prop_oneof![6 => expression(), 1 => fuzz::text()];
+            let id = prop_oneof![6 => "[a-z][a-z0-9-]{0,12}", 1 => fuzz::text()];
+            let severity = prop_oneof![
+                4 => select(&["critical", "high", "medium", "low"][..]).prop_map(str::to_string),
+                1 => fuzz::text()
+            ];
+            let expect = select(&["pass", "fail"][..]);
+            let input = prop::option::of(fuzz::json());
+            let rule = (id, severity, any::<bool>(), expression, expect, input).prop_map(
+                |(id, severity, deny, expression, expect, input)| {
+                    let mut test = json!({"name": "generated", "expect": expect});
+                    if let Some(plan) = input {
+                        test["input"] = json!({"plan": plan});
+                    }
+                    json!({
+                        "id": id,
+                        "severity": severity,
+                        "action": if deny { "deny" } else { "warn" },
+                        "message": "generated",
+                        "expression": expression,
+                        "tests": [test],
+                    })
+                },
+            );
+            prop::collection::vec(rule, 1..3)
+                .prop_map(|rules| serde_norway::to_string(&json!({ "rules": rules })).unwrap())
+        }
+
+        /// The input the rules see for the seed config on the fixture facts.
+        fn input() -> Input {
+            let facts: serde_json::Value =
+                serde_json::from_str(include_str!("../../../tests/fixtures/facts.json")).unwrap();
+            let regions: serde_json::Map<_, _> = facts["regions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|region| (region["region"].as_str().unwrap().to_string(), region.clone()))
+                .collect();
+            Input {
+                config: json!({"name": "fuzz", "public_ips": false, "regions": ["us-east-1"]}),
+                facts: json!({ "regions": regions }),
+                plan: json!({"regions": [
+                    {"region": "us-east-1", "subnets": [], "nat": {"mode": "regional"}}
+                ]}),
+                permissions: json!(["ec2:CreateVpc"]),
+            }
+        }
+
+        fn loads_and_runs(text: &str) -> Result<(), TestCaseError> {
+            let mut pack = Pack::default();
+            if let Err(err) = pack.add_file(Path::new("rules.yaml"), text) {
+                let message = err.to_string();
+                prop_assert_eq!(crate::error::kind_of(&err), "bad-input");
+                prop_assert!(message.contains("`rules.yaml`"), "{}", message);
+                prop_assert!(!message.contains("crashed the parser"), "{}", message);
+                return Ok(());
+            }
+            let budget = Duration::from_secs(2);
+            for result in run_tests(&pack, budget) {
+                let problem = result.problem.unwrap_or_default();
+                prop_assert!(!problem.contains("stopped unexpectedly"), "{}", problem);
+            }
+            if let Err(err) = evaluate(&pack.rules, &input(), budget) {
+                prop_assert_eq!(crate::error::kind_of(&err), "policy-error");
+                prop_assert!(!err.to_string().contains("stopped unexpectedly"), "{:#}", err);
+            }
+            Ok(())
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(384))]
+
+            #[test]
+            fn scenario_10_policy_loader_survives_random_rules(text in policy_file()) {
+                loads_and_runs(&text)?;
+            }
+
+            #[test]
+            fn scenario_10_policy_loader_survives_edited_packs(
+                text in fuzz::mutated(DEFAULT_PACK[1].1.to_string())
+            ) {
+                loads_and_runs(&text)?;
+            }
+        }
+    }
 }

@@ -192,3 +192,13 @@ fn a_damaged_cache_entry_is_recompiled() {
     assert_exit(&output, 0);
     assert!(stderr(&output).contains("recompiling the plugin"), "{}", stderr(&output));
 }
+
+#[test]
+fn a_plugins_terminal_control_sequences_are_shown_escaped() {
+    let output = plan_seed("hostile", &["--set", "mode=escapes"]);
+    assert_exit(&output, 2);
+    let shown = stderr(&output);
+    assert!(!shown.contains(['\u{1b}', '\u{7}']), "raw control characters on stderr: {shown:?}");
+    assert!(shown.contains("malformed") || shown.contains("zone"), "{shown}");
+    assert!(shown.contains("\\u{1b}[2J"), "the zone is shown, escaped: {shown}");
+}

@@ -15,6 +15,8 @@
 //! - `error`: returns a plan error.
 //! - `huge-string`: the first region's VPC name is 100 MB long.
 //! - `many-subnets`: the first region has one million subnets.
+//! - `escapes`: logs a line and names a subnet's zone with terminal control sequences (clear
+//!   the screen, set the window title, ring the bell).
 //! - `sleep`: sleeps for an hour inside a host call, where epoch interruption cannot reach.
 //! - `sandbox`: probes what the sandbox lets through (environment, files, clock,
 //!   randomness) and reports it as an `other` plan error.
@@ -89,6 +91,10 @@ impl Guest for Hostile {
                 plan.regions.push(region_plan(&config, "xx-fake-1", &zone));
                 Ok(plan)
             }
+            "escapes" => with_first_region(&config, &facts, |region| {
+                logging::log(LogLevel::Warn, ESCAPES);
+                region.subnets[0].zone = ESCAPES.to_owned();
+            }),
             "error" => Err(PlanError::InvalidParameter("mode `error` always fails".to_owned())),
             "huge-string" => with_first_region(&config, &facts, |region| {
                 region.vpc.name = "x".repeat(100_000_000);
@@ -176,6 +182,9 @@ fn region_plan(config: &Config, region: &str, zone: &ZoneRef) -> RegionPlan {
         }],
     }
 }
+
+/// Control sequences that clear a terminal, retitle its window and ring its bell.
+const ESCAPES: &str = "\u{1b}[2J\u{1b}]0;owned\u{7}";
 
 /// The valid plan with `defect` applied to its first region.
 fn with_first_region(
