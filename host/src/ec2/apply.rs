@@ -1,10 +1,13 @@
 //! The executor: runs each region's changes against EC2, regions in parallel,
 //! and inside a region in dependency order.
 //!
-//! Creates and in-place changes run first, in stages (the VPC, its internet
-//! gateway, subnets, directly routed tables, Elastic IPs, NAT gateways, then
-//! the tables routed through them); the changes of one stage run together, at
-//! most [`PER_REGION`] at once. Deletions follow (`delete.rs`). Every resource
+//! Creates and in-place changes run first, in stages that start each NAT
+//! gateway as early as its dependencies allow, since its minutes of `pending`
+//! set an apply's time: the VPC; its internet gateway and Elastic IPs; subnets
+//! and a regional NAT gateway; route tables and zonal NAT gateways; then,
+//! once the NAT gateways are available, the routes through them. The changes
+//! of one stage run together, at most [`PER_REGION`] at once. Deletions follow
+//! (`delete.rs`). Every resource
 //! is tagged in its create call, so a run that stops anywhere leaves nothing
 //! the next run cannot find.
 
@@ -98,16 +101,32 @@ pub(super) struct Executor<'a> {
 }
 
 /// The stage of a non-deleting change: changes of one stage do not depend on
-/// each other, and each stage depends only on earlier ones.
+/// each other, and each stage depends only on earlier ones. A regional NAT
+/// gateway needs the VPC and its attached internet gateway; a zonal one its
+/// subnet and Elastic IP. A table routed through a NAT gateway is created with
+/// the others and gets that route in the last stage ([`ROUTES_TO_NAT`]); a
+/// held one changed to route there changes wholly in the last stage.
 fn stage(change: &Change) -> u8 {
-    match (&change.kind, &change.spec) {
+    let nat_routed = matches!(change.spec, Spec::RouteTable { route: Route::Nat(_), .. });
+    match (change.kind, &change.spec) {
         (Kind::Vpc, _) => 0,
-        (Kind::InternetGateway, _) => 1,
-        (Kind::Subnet, _) => 2,
-        (Kind::RouteTable, Spec::RouteTable { route: Route::Nat(_), .. }) => 6,
-        (Kind::RouteTable, _) => 3,
-        (Kind::ElasticIp, _) => 4,
-        (Kind::NatGateway, _) => 5,
+        (Kind::InternetGateway | Kind::ElasticIp, _) => 1,
+        (Kind::Subnet, _) | (Kind::NatGateway, Spec::NatGateway { subnet: None, .. }) => 2,
+        (Kind::RouteTable, _) if nat_routed && change.op != Op::Create => ROUTES_TO_NAT,
+        (Kind::RouteTable | Kind::NatGateway, _) => 3,
+    }
+}
+
+/// The stage that waits for the NAT gateways, then routes through them.
+const ROUTES_TO_NAT: u8 = 4;
+
+/// A new table's route through a NAT gateway, made in [`ROUTES_TO_NAT`].
+fn deferred_route(change: &Change) -> Option<&Route> {
+    match &change.spec {
+        Spec::RouteTable { route: route @ Route::Nat(_), .. } if change.op == Op::Create => {
+            Some(route)
+        }
+        _ => None,
     }
 }
 
@@ -130,11 +149,16 @@ impl<'a> Executor<'a> {
             .filter(|c| matches!(c.spec, Spec::NatGateway { state: Some(NatState::Pending), .. }))
             .filter_map(|change| change.id.clone())
             .collect();
-        for number in 0..=6 {
-            let changes: Vec<&&Change> = ensure.iter().filter(|c| stage(c) == number).collect();
-            if number == 6 && !pending.is_empty() {
-                wait_nats(&self.ec2, self.region, &pending, NatWait::Available, &self.fresh)
-                    .await?;
+        for number in 0..=ROUTES_TO_NAT {
+            let mut changes: Vec<&&Change> = ensure.iter().filter(|c| stage(c) == number).collect();
+            // A NAT gateway's pending time starts when it is created: first.
+            changes.sort_by_key(|change| change.kind != Kind::NatGateway);
+            if number == ROUTES_TO_NAT {
+                if !pending.is_empty() {
+                    wait_nats(&self.ec2, self.region, &pending, NatWait::Available, &self.fresh)
+                        .await?;
+                }
+                self.route_to_nats(&ensure, &ids).await?;
             }
             let made: Vec<Result<Option<String>>> =
                 futures_util::stream::iter(changes.iter().map(|change| self.ensure(change, &ids)))
@@ -153,6 +177,19 @@ impl<'a> Executor<'a> {
         let deletions: Vec<&Change> = diff.changes.iter().filter(|c| c.op == Op::Delete).collect();
         self.delete(&deletions).await?;
         Ok(self.applied(diff, &ids))
+    }
+
+    /// Gives the tables this run created their routes through NAT gateways,
+    /// which are available by now.
+    async fn route_to_nats(&self, ensure: &[&Change], ids: &Ids) -> Result<()> {
+        let routes = ensure.iter().filter_map(|change| {
+            let route = deferred_route(change)?;
+            let table = self.lookup(ids, Kind::RouteTable, &change.name);
+            Some(async move { self.route(table?, route, false, ids).await })
+        });
+        let routed: Vec<Result<()>> =
+            futures_util::stream::iter(routes).buffered(PER_REGION).collect().await;
+        routed.into_iter().collect()
     }
 
     fn applied(&self, diff: &RegionDiff, ids: &Ids) -> Applied {
@@ -297,7 +334,7 @@ impl<'a> Executor<'a> {
                 let table = output.route_table().and_then(|t| t.route_table_id());
                 let id = table.unwrap_or_default().to_string();
                 self.fresh.add(&id);
-                if *route != Route::None {
+                if *route != Route::None && deferred_route(change).is_none() {
                     self.route(&id, route, false, ids).await?;
                 }
                 id
@@ -481,3 +518,40 @@ fn tag_specification(kind: ResourceType, tags: &Tags) -> TagSpecification {
 
 /// Most time to wait for NAT gateways to become available or deleted.
 pub const NAT_WAIT: Duration = Duration::from_secs(20 * 60);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(op: Op, kind: Kind, spec: Spec) -> Change {
+        let name = format!("{kind:?}");
+        Change { op, kind, name, id: None, spec, tags: Tags::new(), updates: Vec::new() }
+    }
+
+    #[test]
+    fn each_nat_gateway_starts_as_soon_as_what_it_needs_exists() {
+        let nat = |subnet: Option<&str>| Spec::NatGateway {
+            subnet: subnet.map(str::to_string),
+            address: subnet.map(|_| "address".to_string()),
+            state: None,
+        };
+        let table = |route| Spec::RouteTable { route, subnets: Vec::new() };
+        let to_nat = || table(Route::Nat("nat".to_string()));
+        let stages = [
+            (change(Op::Create, Kind::Vpc, Spec::Vpc { cidr: "10.0.0.0/16".parse().unwrap() }), 0),
+            (change(Op::Create, Kind::InternetGateway, Spec::InternetGateway), 1),
+            (change(Op::Create, Kind::ElasticIp, Spec::ElasticIp), 1),
+            (change(Op::Create, Kind::NatGateway, nat(None)), 2),
+            (change(Op::Create, Kind::NatGateway, nat(Some("public-a"))), 3),
+            (change(Op::Create, Kind::RouteTable, table(Route::InternetGateway)), 3),
+            (change(Op::Create, Kind::RouteTable, to_nat()), 3),
+            (change(Op::Update, Kind::RouteTable, to_nat()), ROUTES_TO_NAT),
+        ];
+        for (change, expected) in &stages {
+            assert_eq!(stage(change), *expected, "{change:?}");
+        }
+        let created = change(Op::Create, Kind::RouteTable, to_nat());
+        assert_eq!(deferred_route(&created), Some(&Route::Nat("nat".to_string())));
+        assert_eq!(deferred_route(&stages[5].0), None, "routes to the gateway are made at once");
+    }
+}

@@ -12,10 +12,17 @@ use super::apply::NAT_WAIT;
 use super::retry::{self, Fresh};
 use super::{failure, stop, unexpected};
 
-/// First pause between polls; it doubles up to [`MAX_POLL`].
+/// Shortest pause between polls.
 const FIRST_POLL: Duration = Duration::from_millis(250);
 /// Longest pause between polls.
 const MAX_POLL: Duration = Duration::from_secs(10);
+
+/// The pause before the next poll: a tenth of the time waited so far, so
+/// that a gateway is seen at most about a tenth of its wait late, whether
+/// EC2 takes seconds or minutes, with few polls either way.
+fn pause(waited: Duration) -> Duration {
+    (waited / 10).clamp(FIRST_POLL, MAX_POLL)
+}
 
 /// What a wait waits for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,7 +52,6 @@ pub async fn wait_nats(
     fresh: &Fresh,
 ) -> Result<()> {
     let started = Instant::now();
-    let mut pause = FIRST_POLL;
     let mut announced = false;
     loop {
         stop::check(region)?;
@@ -70,8 +76,7 @@ pub async fn wait_nats(
             tracing::info!(target: "ec2", "waiting for NAT gateway {} in {region} to become {}", waiting.join(", "), wait.goal());
             announced = true;
         }
-        stop::sleep(pause).await;
-        pause = (pause * 2).min(MAX_POLL);
+        stop::sleep(pause(started.elapsed())).await;
     }
 }
 
@@ -117,4 +122,17 @@ async fn unfinished(
         }
     }
     Ok(waiting)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn polls_come_a_tenth_of_the_wait_apart_within_bounds() {
+        assert_eq!(pause(Duration::ZERO), FIRST_POLL);
+        assert_eq!(pause(Duration::from_secs(5)), Duration::from_millis(500));
+        assert_eq!(pause(Duration::from_secs(90)), Duration::from_secs(9));
+        assert_eq!(pause(Duration::from_secs(600)), MAX_POLL);
+    }
 }
