@@ -22,6 +22,11 @@ mod state;
 
 use std::process::ExitCode;
 
+/// mimalloc: host's short runs allocate many small values (YAML, JSON, CEL
+/// values), which it serves several times faster than the system allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 

@@ -1,9 +1,10 @@
 //! Evaluating rules against one input, each within a time budget.
 
-use std::sync::mpsc;
-use std::time::Duration;
+use std::sync::{Arc, mpsc};
+use std::time::{Duration, Instant};
 
 use anyhow::Result;
+use cel::Program;
 use cel::objects::Value;
 use serde::Serialize;
 
@@ -52,7 +53,20 @@ pub struct Outcome {
 /// Evaluates every rule on `input`. A rule that fails to evaluate, yields the
 /// wrong type or takes longer than `budget` is an error naming it.
 pub fn evaluate(rules: &[Rule], input: &Input, budget: Duration) -> Result<Vec<Outcome>> {
-    let sources: Vec<String> = rules.iter().map(|rule| rule.expression.clone()).collect();
+    // Each rule's program, compiled when its pack loaded, or here for a rule
+    // that was not loaded from a pack.
+    let programs: Vec<(String, Result<Arc<Program>, String>)> = rules
+        .iter()
+        .map(|rule| {
+            let program = match &rule.program {
+                Some(program) => Ok(Arc::clone(program)),
+                None => {
+                    super::env().compile(&rule.expression).map(Arc::new).map_err(|e| e.to_string())
+                }
+            };
+            (rule.id.clone(), program)
+        })
+        .collect();
     let input = input.clone();
     let (send, receive) = mpsc::channel();
     // The worker owns everything it touches, so a rule that overruns its budget
@@ -62,8 +76,11 @@ pub fn evaluate(rules: &[Rule], input: &Input, budget: Duration) -> Result<Vec<O
             Ok(context) => context,
             Err(message) => return drop(send.send(Err(message))),
         };
-        for source in sources {
-            if send.send(run(&source, &context)).is_err() {
+        for (id, program) in programs {
+            let started = Instant::now();
+            let result = program.and_then(|program| run(&program, &context));
+            tracing::debug!(rule = %id, elapsed = ?started.elapsed(), "rule evaluated");
+            if send.send(result).is_err() {
                 return;
             }
         }
@@ -118,8 +135,7 @@ fn context(input: &Input) -> Result<cel::Context<'static, 'static>, String> {
 
 /// Runs one expression: `Ok(vec![])` when it complies, one entry per violation
 /// otherwise (a single empty entry for a plain `false`).
-fn run(source: &str, context: &cel::Context<'_, '_>) -> Result<Vec<String>, String> {
-    let program = super::env().compile(source).map_err(|err| err.to_string())?;
+fn run(program: &Program, context: &cel::Context<'_, '_>) -> Result<Vec<String>, String> {
     match program.execute(context).map_err(|err| err.to_string())? {
         Value::Bool(true) => Ok(Vec::new()),
         Value::Bool(false) => Ok(vec![String::new()]),

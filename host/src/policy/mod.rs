@@ -76,6 +76,9 @@ pub struct Rule {
     /// The file the rule came from.
     #[serde(skip)]
     pub source: PathBuf,
+    /// The expression, compiled when the pack was loaded.
+    #[serde(skip)]
+    pub program: Option<Arc<cel::Program>>,
 }
 
 /// An inline test: an input and whether the rule should pass on it.
@@ -157,7 +160,8 @@ impl Pack {
         let shown = path.display();
         let file: PolicyFile = serde_norway::from_str(text)
             .map_err(|err| bad_input(format!("policy file `{shown}`: {err}")))?;
-        for mut rule in file.rules {
+        let checked = check_rules(&file.rules);
+        for (mut rule, checked) in file.rules.into_iter().zip(checked) {
             rule.source = path.to_path_buf();
             if let Some(seen) = self.rules.iter().find(|seen| seen.id == rule.id) {
                 return Err(bad_input(format!(
@@ -166,9 +170,10 @@ impl Pack {
                     seen.source.display()
                 )));
             }
-            check_rule(&rule).map_err(|message| {
+            let program = checked.map_err(|message| {
                 bad_input(format!("policy file `{shown}`: rule `{}`: {message}", rule.id))
             })?;
+            rule.program = Some(Arc::new(program));
             self.rules.push(rule);
         }
         Ok(())
@@ -219,18 +224,29 @@ fn nesting(expression: &str) -> usize {
     deepest
 }
 
-/// Runs `parse` on a thread whose stack fits the CEL parser's recursion at
+/// Checks `rules` ([`check_rule`]), as many at once as the machine has
+/// cores, each on a thread whose stack fits the CEL parser's recursion at
 /// [`MAX_NESTING`] with room to spare; the main thread's may not.
-fn on_parser_stack<T: Send>(parse: impl FnOnce() -> Result<T, String> + Send) -> Result<T, String> {
-    std::thread::scope(|scope| {
-        let worker =
-            std::thread::Builder::new().stack_size(PARSER_STACK).spawn_scoped(scope, parse);
-        match worker.map(|handle| handle.join()) {
-            Ok(Ok(result)) => result,
-            Ok(Err(_)) => Err("the expression crashed the parser".to_string()),
-            Err(err) => Err(format!("cannot start the parser: {err}")),
-        }
-    })
+fn check_rules(rules: &[Rule]) -> Vec<Result<cel::Program, String>> {
+    let at_once = std::thread::available_parallelism().map_or(1, usize::from);
+    let mut checked = Vec::with_capacity(rules.len());
+    for batch in rules.chunks(at_once) {
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = batch
+                .iter()
+                .map(|rule| {
+                    let thread = std::thread::Builder::new().stack_size(PARSER_STACK);
+                    thread.spawn_scoped(scope, || check_rule(rule))
+                })
+                .collect();
+            checked.extend(workers.into_iter().map(|worker| match worker.map(|w| w.join()) {
+                Ok(Ok(result)) => result,
+                Ok(Err(_)) => Err("the expression crashed the parser".to_string()),
+                Err(err) => Err(format!("cannot start the parser: {err}")),
+            }));
+        });
+    }
+    checked
 }
 
 /// Deepest expression tree a rule may have once parsed, macros expanded;
@@ -240,7 +256,9 @@ const MAX_DEPTH: usize = 128;
 /// Stack for parsing one expression.
 const PARSER_STACK: usize = 64 << 20;
 
-fn check_rule(rule: &Rule) -> Result<(), String> {
+/// Checks a rule and returns its compiled expression; runs on a parser
+/// thread ([`check_rules`]).
+fn check_rule(rule: &Rule) -> Result<cel::Program, String> {
     let id_ok = !rule.id.is_empty()
         && rule.id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
     if !id_ok {
@@ -255,13 +273,11 @@ fn check_rule(rule: &Rule) -> Result<(), String> {
             "the expression nests {depth} levels deep; at most {MAX_NESTING} are allowed"
         ));
     }
-    let references = on_parser_stack(|| {
-        let env = env();
-        let program = env
-            .compile(&rule.expression)
-            .map_err(|err| format!("the expression does not parse: {err}"))?;
-        Ok(references::unknown(program.expression(), &env))
-    })?;
+    let env = env();
+    let program = env
+        .compile(&rule.expression)
+        .map_err(|err| format!("the expression does not parse: {err}"))?;
+    let references = references::unknown(program.expression(), &env);
     if references.depth > MAX_DEPTH {
         return Err(format!(
             "the expression is {} levels deep once parsed; at most {MAX_DEPTH} are allowed, so split long chains into smaller rules",
@@ -278,7 +294,7 @@ fn check_rule(rule: &Rule) -> Result<(), String> {
     if let Some(function) = functions.first() {
         return Err(format!("unknown function `{function}`"));
     }
-    Ok(())
+    Ok(program)
 }
 
 #[cfg(test)]
@@ -349,12 +365,8 @@ mod tests {
     #[test]
     fn the_default_pack_is_well_within_the_depth_limit() {
         for rule in Pack::default_pack().unwrap().rules {
-            let depth = on_parser_stack(|| {
-                let env = env();
-                let program = env.compile(&rule.expression).map_err(|e| e.to_string())?;
-                Ok(references::unknown(program.expression(), &env).depth)
-            })
-            .unwrap();
+            let program = rule.program.as_ref().expect("a loaded rule is compiled");
+            let depth = references::unknown(program.expression(), &env()).depth;
             assert!(depth * 2 <= MAX_DEPTH, "rule `{}` is {depth} deep", rule.id);
         }
     }
