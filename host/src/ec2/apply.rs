@@ -3,7 +3,8 @@
 //!
 //! Creates and in-place changes run first, in stages that start each NAT
 //! gateway as early as its dependencies allow, since its minutes of `pending`
-//! set an apply's time: the VPC; its internet gateway and Elastic IPs; subnets
+//! set an apply's time: the VPC; its internet gateway, Elastic IPs and DNS
+//! hostnames; subnets
 //! and a regional NAT gateway; route tables and zonal NAT gateways; then,
 //! once the NAT gateways are available, the routes through them. The changes
 //! of one stage run together, at most [`PER_REGION`] at once. Deletions follow
@@ -160,11 +161,21 @@ impl<'a> Executor<'a> {
                 }
                 self.route_to_nats(&ensure, &ids).await?;
             }
-            let made: Vec<Result<Option<String>>> =
-                futures_util::stream::iter(changes.iter().map(|change| self.ensure(change, &ids)))
-                    .buffered(PER_REGION)
-                    .collect()
-                    .await;
+            let work = futures_util::stream::iter(changes.iter().map(|c| self.ensure(c, &ids)))
+                .buffered(PER_REGION)
+                .collect::<Vec<Result<Option<String>>>>();
+            // A new VPC's DNS hostnames are turned on beside the next stage,
+            // which does not depend on them.
+            let new_vpc = ensure.iter().find(|c| c.kind == Kind::Vpc && c.op == Op::Create);
+            let new_vpc = new_vpc.and_then(|vpc| ids.get(&(Kind::Vpc, vpc.name.clone())));
+            let hostnames = async {
+                match new_vpc {
+                    Some(vpc) if number == 1 => self.dns_hostnames(vpc).await,
+                    _ => Ok(()),
+                }
+            };
+            let (hostnames, made) = futures_util::future::join(hostnames, work).await;
+            hostnames?;
             for (change, made) in changes.iter().zip(made) {
                 if let Some(id) = made? {
                     if change.kind == Kind::NatGateway {
@@ -296,7 +307,6 @@ impl<'a> Executor<'a> {
                 let output = self.call("CreateVpc", &[], || call.clone().send()).await?;
                 let id = output.vpc().and_then(|vpc| vpc.vpc_id()).unwrap_or_default().to_string();
                 self.fresh.add(&id);
-                self.dns_hostnames(&id).await?;
                 id
             }
             Spec::InternetGateway => {

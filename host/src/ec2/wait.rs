@@ -17,11 +17,11 @@ const FIRST_POLL: Duration = Duration::from_millis(250);
 /// Longest pause between polls.
 const MAX_POLL: Duration = Duration::from_secs(10);
 
-/// The pause before the next poll: a tenth of the time waited so far, so
-/// that a gateway is seen at most about a tenth of its wait late, whether
-/// EC2 takes seconds or minutes, with few polls either way.
+/// The pause before the next poll: a twentieth of the time waited so far,
+/// so that a gateway is seen at most about a twentieth of its wait late,
+/// whether EC2 takes seconds or minutes: about 80 polls in a two-minute wait.
 fn pause(waited: Duration) -> Duration {
-    (waited / 10).clamp(FIRST_POLL, MAX_POLL)
+    (waited / 20).clamp(FIRST_POLL, MAX_POLL)
 }
 
 /// What a wait waits for.
@@ -129,10 +129,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn polls_come_a_tenth_of_the_wait_apart_within_bounds() {
+    fn polls_come_a_twentieth_of_the_wait_apart_within_bounds() {
         assert_eq!(pause(Duration::ZERO), FIRST_POLL);
-        assert_eq!(pause(Duration::from_secs(5)), Duration::from_millis(500));
-        assert_eq!(pause(Duration::from_secs(90)), Duration::from_secs(9));
+        assert_eq!(pause(Duration::from_secs(5)), Duration::from_millis(250));
+        assert_eq!(pause(Duration::from_secs(90)), Duration::from_millis(4500));
         assert_eq!(pause(Duration::from_secs(600)), MAX_POLL);
     }
 }
