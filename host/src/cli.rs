@@ -131,9 +131,9 @@ pub struct ChangeOptions {
     #[arg(long, short = 'y')]
     pub yes: bool,
     /// Most regions changed at once. EC2 limits requests per region, and each
-    /// region sends at most 4 calls at once, so the default changes every
-    /// commercial region at the same time.
-    #[arg(long, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=64))]
+    /// region makes at most 4 changes at a time, so by default every region
+    /// changes at the same time.
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: u16,
     /// How to print the changes and the result.
     #[arg(long, value_enum, default_value_t = PlanOutput::Text)]

@@ -28,7 +28,8 @@ use std::process::ExitCode;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use clap::Parser;
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::{EnvFilter, filter_fn};
+use tracing_subscriber::prelude::*;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
@@ -37,8 +38,11 @@ fn main() -> ExitCode {
         Ok(code) => error::exit_code(code),
         Err(err) => {
             let kind = error::kind_of(&err);
-            eprintln!("error: {}", error::printable(&format!("{err:#}")));
-            if let Some(document) = cmd::error_document(&cli.command, kind, &format!("{err:#}")) {
+            // Every format gets the message with control characters escaped:
+            // a GitHub annotation or a JUnit report may end up on a terminal.
+            let message = error::printable(&format!("{err:#}"));
+            eprintln!("error: {message}");
+            if let Some(document) = cmd::error_document(&cli.command, kind, &message) {
                 // Nothing more can be reported if even this write fails.
                 let _ = cmd::emit(&document);
             }
@@ -47,15 +51,11 @@ fn main() -> ExitCode {
     }
 }
 
-/// The most the AWS SDK's crates may log.
-const SDK_AT_MOST: &str = "aws_config=info,aws_runtime=info,aws_sdk_ec2=info,aws_sigv4=info,\
-    aws_smithy_runtime=info,aws_smithy_runtime_api=info,aws_smithy_http_client=info,\
-    aws_smithy_types=info,aws_credential_types=info";
-
 /// Logs go to stderr: warnings, and the plugin's decisions, by default; more
-/// with `-v`; or as `RUST_LOG` says. Whatever is asked for, the AWS SDK logs
-/// at most at info: at debug and trace it prints the identity it signs with,
-/// access key ID and session token included.
+/// with `-v`; or as `RUST_LOG` says. Whatever is asked for, and however
+/// specific the directive, the AWS SDK's crates (`aws_*`) log at most at
+/// info: at debug and trace they print the identity they sign with, access
+/// key ID and session token included.
 fn init_logging(verbose: u8) {
     let level = match verbose {
         0 => "warn,plugin=info,ec2=info",
@@ -63,16 +63,20 @@ fn init_logging(verbose: u8) {
         _ => "trace",
     };
     let asked = std::env::var("RUST_LOG").ok().filter(|asked| !asked.trim().is_empty());
-    let directives = format!("{},{SDK_AT_MOST}", asked.as_deref().unwrap_or(level));
-    let filter = EnvFilter::try_new(&directives).unwrap_or_else(|_| EnvFilter::new(level));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let filter = EnvFilter::try_new(asked.as_deref().unwrap_or(level))
+        .unwrap_or_else(|_| EnvFilter::new(level));
+    let sdk_at_most_info = filter_fn(|meta| {
+        *meta.level() <= tracing::Level::INFO || !meta.target().starts_with("aws_")
+    });
+    let layer = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_target(false)
         .without_time()
         .with_ansi(
             std::io::IsTerminal::is_terminal(&std::io::stderr())
                 && std::env::var_os("NO_COLOR").is_none(),
-        )
+        );
+    tracing_subscriber::registry()
+        .with(layer.with_filter(filter).with_filter(sdk_at_most_info))
         .init();
 }

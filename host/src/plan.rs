@@ -306,6 +306,14 @@ fn check_nat(region: &RegionPlan, facts: &RegionFacts) -> Result<(), String> {
         return Err(format!("the NAT gateway's zone `{zone}` is not in the region"));
     }
     let zonal = region.nat.zonal_zones(&region.subnets);
+    let homeless = zonal
+        .iter()
+        .find(|zone| !region.subnets.iter().any(|s| &s.zone == *zone && s.tier == Tier::Public));
+    if let Some(zone) = homeless {
+        return Err(format!(
+            "the zonal NAT gateway in `{zone}` needs a public subnet in that zone to live in"
+        ));
+    }
     for table in &region.route_tables {
         let RouteTarget::NatGateway { zone } = &table.default_route else { continue };
         let served = match zone {

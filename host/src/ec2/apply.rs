@@ -161,17 +161,19 @@ impl<'a> Executor<'a> {
                 }
                 self.route_to_nats(&ensure, &ids).await?;
             }
-            let work = futures_util::stream::iter(changes.iter().map(|c| self.ensure(c, &ids)))
-                .buffered(PER_REGION)
-                .collect::<Vec<Result<Option<String>>>>();
             // A new VPC's DNS hostnames are turned on beside the next stage,
-            // which does not depend on them.
+            // which does not depend on them, within the same limit.
             let new_vpc = ensure.iter().find(|c| c.kind == Kind::Vpc && c.op == Op::Create);
             let new_vpc = new_vpc.and_then(|vpc| ids.get(&(Kind::Vpc, vpc.name.clone())));
+            let new_vpc = new_vpc.filter(|_| number == 1);
+            let limit = PER_REGION - usize::from(new_vpc.is_some());
+            let work = futures_util::stream::iter(changes.iter().map(|c| self.ensure(c, &ids)))
+                .buffered(limit)
+                .collect::<Vec<Result<Option<String>>>>();
             let hostnames = async {
                 match new_vpc {
-                    Some(vpc) if number == 1 => self.dns_hostnames(vpc).await,
-                    _ => Ok(()),
+                    Some(vpc) => self.dns_hostnames(vpc).await,
+                    None => Ok(()),
                 }
             };
             let (hostnames, made) = futures_util::future::join(hostnames, work).await;
@@ -368,10 +370,15 @@ impl<'a> Executor<'a> {
                         let address = self.lookup(ids, Kind::ElasticIp, address)?;
                         (call.subnet_id(subnet).allocation_id(address), [subnet, address])
                     }
-                    _ => {
+                    (None, None) => {
                         let vpc = self.vpc_id(ids)?;
                         (call.availability_mode(AvailabilityMode::Regional).vpc_id(vpc), [vpc, vpc])
                     }
+                    _ => anyhow::bail!(
+                        "NAT gateway `{}` in `{}` has a subnet or an Elastic IP but not both; this is a bug in host's diff",
+                        change.name,
+                        self.region
+                    ),
                 };
                 let output = self.call("CreateNatGateway", &refs, || call.clone().send()).await?;
                 let gateway = output.nat_gateway().and_then(|n| n.nat_gateway_id());

@@ -73,6 +73,7 @@ fn malformed_plans_are_rejected_naming_what_is_wrong() {
         ("outside-vpc", "is outside the VPC"),
         ("overlap", "overlap"),
         ("unknown-az", "moon-1a"),
+        ("homeless-nat", "needs a public subnet in that zone"),
         ("extra-region", "`xx-fake-1` was not asked for"),
     ];
     for (mode, expected) in cases {

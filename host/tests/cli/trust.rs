@@ -90,10 +90,14 @@ fn scenario_12_access_keys_never_reach_logs_errors_or_json() {
             assert_exit(&output, 0);
             assert_secret(&output, &secrets, "apply");
         }
-        let mut traced = emulator.command(&apply);
-        let output = traced.env("RUST_LOG", "trace,aws_smithy_runtime=trace").output().unwrap();
-        assert_exit(&output, 0);
-        assert_secret(&output, &secrets, "apply with RUST_LOG=trace");
+        // However specific the directive that asks the SDK for its traces.
+        let asked = ["trace,aws_smithy_runtime=trace", "aws_smithy_runtime::client=trace,trace"];
+        for directives in asked {
+            let mut traced = emulator.command(&apply);
+            let output = traced.env("RUST_LOG", directives).output().unwrap();
+            assert_exit(&output, 0);
+            assert_secret(&output, &secrets, &format!("apply with RUST_LOG={directives}"));
+        }
         // An error in the middle of a run: cleanup blocked by a foreign
         // network interface in a managed subnet.
         let state = emulator.inspect(&["eu-north-1"]);

@@ -5,9 +5,11 @@ Each EC2 request appends one JSON object on a line of its own, written and
 flushed once the response is complete:
 
     {"action": "CreateVpc", "region": "us-east-1", "time": 1700000000.5,
-     "end": 1700000000.6, "status": 200}
+     "end": 1700000000.6, "status": 200, "ids": []}
 
-`time` is when the request arrived and `end` when its response started (Unix
+`ids` are the values of the request's id parameters (those named ...Id,
+such as SubnetId, RouteTableId, VpcId), sorted, so a test can tell which
+resource a call was about. `time` is when the request arrived and `end` when its response started (Unix
 seconds); `region` is the region the request was signed for. An error
 response (status 400 or more) also has "error": the EC2 error code its body
 names ("RequestLimitExceeded", "DependencyViolation", ...), null if it names
@@ -140,7 +142,8 @@ class CallLog:
         request = ec2_request(environ)
         if request is None:
             return self.app(environ, start_response)
-        entry = {"action": request.action, "region": request.region, "time": arrived}
+        ids = sorted(value for name, value in request.params if name.endswith("Id"))
+        entry = {"action": request.action, "region": request.region, "time": arrived, "ids": ids}
         try:
             response = held_response(self.app, environ)
         except Exception:

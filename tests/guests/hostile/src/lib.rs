@@ -11,6 +11,7 @@
 //! - `outside-vpc`: a subnet lies outside its VPC.
 //! - `overlap`: two subnets overlap.
 //! - `unknown-az`: a subnet lives in a zone the facts do not list.
+//! - `homeless-nat`: a zonal NAT gateway in a zone without a public subnet.
 //! - `extra-region`: the plan has a region the config does not list.
 //! - `error`: returns a plan error.
 //! - `huge-string`: the first region's VPC name is 100 MB long.
@@ -83,6 +84,10 @@ impl Guest for Hostile {
                 let subnet = &mut region.subnets[0];
                 subnet.zone = "moon-1a".to_owned();
                 subnet.zone_id = "moon1-az1".to_owned();
+            }),
+            "homeless-nat" => with_first_region(&config, &facts, |region| {
+                region.subnets[0].tier = Tier::Private;
+                region.nat = NatStrategy::PerAz;
             }),
             "extra-region" => {
                 let mut plan = valid_plan(&config, &facts)?;
