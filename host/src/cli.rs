@@ -51,6 +51,33 @@ pub enum Command {
         after_help = "Without --config the policy covers every NAT mode; with one, exactly what its NAT mode needs."
     )]
     Permissions(PermissionsCommand),
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Examples:\n  host completions bash > ~/.local/share/bash-completion/completions/host\n  host completions zsh > ~/.zfunc/_host\n  host completions fish > ~/.config/fish/completions/host.fish"
+    )]
+    Completions(CompletionsCommand),
+    /// Print the manual page, or write one per subcommand into a directory.
+    #[command(
+        after_help = "Examples:\n  host man | man -l -\n  host man --dir ~/.local/share/man/man1"
+    )]
+    Man(ManCommand),
+}
+
+/// `host completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsCommand {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// `host man`.
+#[derive(Debug, Args)]
+pub struct ManCommand {
+    /// Write `host.1` and a page per subcommand (`host-apply.1`, ...) into
+    /// this directory instead of printing `host.1`.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 /// What every planning command reads.

@@ -2,8 +2,10 @@
 //! process exit code.
 
 pub mod apply;
+pub mod completions;
 pub mod destroy;
 pub mod facts;
+pub mod man;
 pub mod permissions;
 pub mod plan;
 pub mod policy;
@@ -26,6 +28,8 @@ pub fn execute(command: &Command) -> Result<u8> {
         Command::Apply(command) => apply::execute(command),
         Command::Destroy(command) => destroy::execute(command),
         Command::Facts(command) => facts::execute(command),
+        Command::Completions(command) => completions::execute(command),
+        Command::Man(command) => man::execute(command),
     }
 }
 

@@ -11,6 +11,7 @@ mod live;
 mod plan;
 mod plugins;
 mod policy;
+mod shell;
 mod trust;
 mod validate;
 
