@@ -463,11 +463,13 @@ def read_call_log(path, emulator):
         entries = [json.loads(line) for line in log_file]
     assert len(entries) == emulator.requests, (len(entries), emulator.requests)
     for entry in entries:
-        keys = {"action", "region", "time", "end", "status"}
+        keys = {"action", "region", "time", "end", "status", "ids"}
         if entry["status"] >= 400:
             keys.add("error")
         assert set(entry) == keys, entry
         assert isinstance(entry["time"], float) and isinstance(entry["status"], int)
+        assert entry["ids"] == sorted(entry["ids"]), entry
+        assert all(isinstance(i, str) for i in entry["ids"]), entry
         assert entry["time"] <= entry["end"], entry
     times = [entry["time"] for entry in entries]
     assert times == sorted(times), "entries out of order"
@@ -477,6 +479,11 @@ def read_call_log(path, emulator):
 def check_call_log(path, emulator):
     entries = read_call_log(path, emulator)
     seen = {(e["action"], e["region"], e["status"], e.get("error")) for e in entries}
+    for entry in entries:
+        if entry["action"] == "DeleteVpc":
+            assert [i[:4] for i in entry["ids"]] == ["vpc-"], entry
+        if entry["action"] == "CreateVpc":
+            assert entry["ids"] == [], entry
     for region in REGIONS:
         assert ("CreateVpc", region, 200, None) in seen, region
         assert ("DeleteVpc", region, 400, "DependencyViolation") in seen, region
