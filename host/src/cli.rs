@@ -138,11 +138,23 @@ pub struct PlanCommand {
     #[arg(long, value_name = "FILE")]
     pub facts: Option<PathBuf>,
     /// How to print the plan.
-    #[arg(long, value_enum, default_value_t = PlanOutput::Text)]
-    pub output: PlanOutput,
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub output: PlanFormat,
 }
 
 /// Formats of `host plan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    /// For people.
+    Text,
+    /// For programs; carries `schema_version`.
+    Json,
+    /// A Mermaid flowchart of regions, zones, subnets, gateways and routes,
+    /// which GitHub renders in Markdown.
+    Mermaid,
+}
+
+/// Formats of `apply` and `destroy`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum PlanOutput {
     /// For people.

@@ -15,7 +15,7 @@ use std::io::Write as _;
 
 use anyhow::{Context as _, Result};
 
-use crate::cli::{Command, PlanOutput, ValidateFormat};
+use crate::cli::{Command, PlanFormat, PlanOutput, ValidateFormat};
 use crate::report;
 
 /// Runs a subcommand.
@@ -38,7 +38,7 @@ pub fn execute(command: &Command) -> Result<u8> {
 pub fn error_document(command: &Command, kind: &str, message: &str) -> Option<String> {
     let json = || format!("{}\n", report::error_json(kind, message));
     match command {
-        Command::Plan(command) if command.output == PlanOutput::Json => Some(json()),
+        Command::Plan(command) if command.output == PlanFormat::Json => Some(json()),
         Command::Apply(command) if command.change.output == PlanOutput::Json => Some(json()),
         Command::Destroy(command) if command.change.output == PlanOutput::Json => Some(json()),
         Command::Validate(command) => match command.format {

@@ -3,7 +3,7 @@
 
 use anyhow::Result;
 
-use crate::cli::{PlanCommand, PlanOutput};
+use crate::cli::{PlanCommand, PlanFormat};
 use crate::error::{EXIT_DENIED, EXIT_OK};
 use crate::{pipeline, report};
 
@@ -15,7 +15,7 @@ pub fn execute(command: &PlanCommand) -> Result<u8> {
         None => None,
     };
     let output = match command.output {
-        PlanOutput::Text => {
+        PlanFormat::Text => {
             let mut text = report::plan_text(&checked);
             if let Some(diffs) = &diffs {
                 text.push('\n');
@@ -23,13 +23,14 @@ pub fn execute(command: &PlanCommand) -> Result<u8> {
             }
             text
         }
-        PlanOutput::Json => {
+        PlanFormat::Json => {
             let mut document = report::plan_json(&checked);
             if let Some(diffs) = &diffs {
                 document["changes"] = serde_json::to_value(diffs)?;
             }
             serde_json::to_string_pretty(&document)? + "\n"
         }
+        PlanFormat::Mermaid => report::plan_mermaid(&checked.plan),
     };
     super::emit(&output)?;
     Ok(if checked.denied() { EXIT_DENIED } else { EXIT_OK })

@@ -1,9 +1,11 @@
 //! How commands print plans and policy results: text for people, JSON for
-//! programs, and JUnit, SARIF and GitHub workflow commands for CI.
+//! programs, a Mermaid flowchart for documents, and JUnit, SARIF and GitHub
+//! workflow commands for CI.
 
 mod changes;
 mod github;
 mod junit;
+mod mermaid;
 mod sarif;
 mod text;
 
@@ -15,6 +17,7 @@ use crate::policy::Outcome;
 pub use changes::changes_text;
 pub use github::{github, github_error};
 pub use junit::{junit, junit_error};
+pub use mermaid::plan_mermaid;
 pub use sarif::{sarif, sarif_error};
 pub use text::{plan_text, policy_text};
 

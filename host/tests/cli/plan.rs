@@ -243,3 +243,46 @@ fn secrets_in_the_config_never_reach_any_output() {
         }
     }
 }
+
+#[test]
+fn mermaid_draws_every_zone_subnet_gateway_and_route() {
+    let output = plan_seed("standard_vpc", &["--output", "mermaid", "--set", "nat=single"]);
+    assert_exit(&output, 0);
+    let chart = stdout(&output);
+    golden::check("seed-single-nat.mmd", &chart);
+    assert!(chart.starts_with("flowchart LR\n"), "{chart}");
+
+    // Well formed: every subgraph ends, and every edge joins declared nodes.
+    let lines: Vec<&str> = chart.lines().map(str::trim).collect();
+    let opened = lines.iter().filter(|l| l.starts_with("subgraph ")).count();
+    assert_eq!(opened, lines.iter().filter(|l| **l == "end").count());
+    let declared: Vec<&str> = lines
+        .iter()
+        .filter(|l| !l.starts_with("subgraph ") && l.contains(['[', '(', '{']))
+        .map(|l| l.split(['[', '(', '{']).next().unwrap())
+        .collect();
+    let edges: Vec<Vec<&str>> = lines
+        .iter()
+        .filter(|l| l.contains("-->") || l.contains("-.-"))
+        .map(|l| l.split_whitespace().filter(|w| !w.starts_with("--") && *w != "-.-").collect())
+        .collect();
+    for edge in &edges {
+        for node in edge {
+            assert!(declared.contains(node), "edge to undeclared node `{node}`");
+        }
+    }
+
+    // What it draws: three regions, each subnet routed, each private table
+    // to the NAT gateway of its zone, and that gateway in a public subnet.
+    assert_eq!(lines.iter().filter(|l| l.contains("· VPC dstack")).count(), 3);
+    let plan = json(&plan_seed("standard_vpc", &["--output", "json", "--set", "nat=single"]));
+    for region in plan["plan"]["regions"].as_array().unwrap() {
+        for subnet in region["subnets"].as_array().unwrap() {
+            let name = subnet["name"].as_str().unwrap();
+            assert!(chart.contains(&format!("[\"{name}<br/>")), "{name} is drawn");
+        }
+    }
+    let to_nat = edges.iter().filter(|e| e[1].contains("nat_")).count();
+    let homes = lines.iter().filter(|l| l.contains(" -.- ")).count();
+    assert!(to_nat > 0 && to_nat == homes, "{to_nat} tables to NAT gateways, {homes} homes");
+}
