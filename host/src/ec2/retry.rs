@@ -86,14 +86,20 @@ impl Fresh {
     }
 }
 
-/// How long EC2 may take to see its own new resources.
-fn catching_up() -> ExponentialBuilder {
+/// Jittered exponential pauses from `first` up to `longest`, for at most
+/// `total` in all.
+fn jittered(first: Duration, longest: Duration, total: Duration) -> ExponentialBuilder {
     ExponentialBuilder::default()
         .with_jitter()
-        .with_min_delay(Duration::from_millis(200))
-        .with_max_delay(Duration::from_secs(5))
-        .with_total_delay(Some(Duration::from_secs(60)))
+        .with_min_delay(first)
+        .with_max_delay(longest)
+        .with_total_delay(Some(total))
         .without_max_times()
+}
+
+/// How long EC2 may take to see its own new resources.
+fn catching_up() -> ExponentialBuilder {
+    jittered(Duration::from_millis(200), Duration::from_secs(5), Duration::from_secs(60))
 }
 
 /// A delete EC2 may refuse for a while after its blocker is gone.
@@ -119,12 +125,7 @@ impl Lingering {
 
 /// How long a delete is retried while EC2 lets go of a removed dependency.
 fn letting_go() -> ExponentialBuilder {
-    ExponentialBuilder::default()
-        .with_jitter()
-        .with_min_delay(Duration::from_secs(1))
-        .with_max_delay(Duration::from_secs(15))
-        .with_total_delay(Some(Duration::from_secs(180)))
-        .without_max_times()
+    jittered(Duration::from_secs(1), Duration::from_secs(15), Duration::from_secs(180))
 }
 
 /// The error code of a failed call, when EC2 gave one.
