@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
 /// Creates, keeps and removes managed AWS VPCs for dstack: a WebAssembly plugin designs
 /// them, CEL policies check the plan, and apply makes EC2 match it.
@@ -80,12 +80,40 @@ pub struct ManCommand {
     pub dir: Option<PathBuf>,
 }
 
+/// Where the config comes from: host's own file, or a project's aws backend in
+/// dstack's server config.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("source").required(true).args(["config", "dstack_config"])))]
+pub struct ConfigSource {
+    /// The config file: dstack's AWS backend block plus `vpc_autocreated`.
+    // `--project` and `--write` mean nothing without `--dstack-config`; they are
+    // declared to conflict with `--config`, as clap skips `requires` on
+    // arguments of a group whose members conflict.
+    #[arg(long, value_name = "FILE", conflicts_with = "project")]
+    pub config: Option<PathBuf>,
+    /// Take the config from dstack's server config (`~/.dstack/server/config.yml`)
+    /// instead: the `regions`, `public_ips`, `tags` and `creds` of the project's aws backend.
+    #[arg(long, value_name = "FILE")]
+    pub dstack_config: Option<PathBuf>,
+    /// The dstack project whose aws backend is used, with `--dstack-config`
+    /// [default: main].
+    #[arg(long, value_name = "NAME")]
+    pub project: Option<String>,
+}
+
+impl ConfigSource {
+    /// The dstack project, `main` (dstack's first project) unless named.
+    pub fn project(&self) -> &str {
+        self.project.as_deref().unwrap_or("main")
+    }
+}
+
 /// What every planning command reads.
 #[derive(Debug, Args)]
 pub struct PlanInputs {
-    /// The config file: dstack's AWS backend block plus `vpc_autocreated`.
-    #[arg(long, value_name = "FILE")]
-    pub config: PathBuf,
+    /// The config.
+    #[command(flatten)]
+    pub source: ConfigSource,
     /// The plugin that designs the VPCs: a WebAssembly component.
     #[arg(long, value_name = "WASM")]
     pub plugin: PathBuf,
@@ -115,9 +143,9 @@ pub struct PlanInputs {
 /// `host facts`.
 #[derive(Debug, Args)]
 pub struct FactsCommand {
-    /// The config file: its regions and credentials are used.
-    #[arg(long, value_name = "FILE")]
-    pub config: PathBuf,
+    /// The config: its regions and credentials are used.
+    #[command(flatten)]
+    pub source: ConfigSource,
     /// The managed set's name, whose own VPCs and Elastic IPs are reported as such.
     #[arg(long, default_value = "dstack", value_parser = parse_name)]
     pub name: String,
@@ -177,6 +205,10 @@ pub struct ChangeOptions {
     /// How to print the changes and the result.
     #[arg(long, value_enum, default_value_t = PlanOutput::Text)]
     pub output: PlanOutput,
+    /// With `--dstack-config`: make the change that points dstack at the
+    /// managed VPCs in that file, keeping the old one as `FILE.bak`.
+    #[arg(long, conflicts_with = "config")]
+    pub write: bool,
 }
 
 /// `host apply`.
@@ -193,9 +225,9 @@ pub struct ApplyCommand {
 /// `host destroy`.
 #[derive(Debug, Args)]
 pub struct DestroyCommand {
-    /// The config file: its credentials are used.
-    #[arg(long, value_name = "FILE")]
-    pub config: PathBuf,
+    /// The config: its credentials are used.
+    #[command(flatten)]
+    pub source: ConfigSource,
     /// The managed set to delete.
     #[arg(long, default_value = "dstack", value_parser = parse_name)]
     pub name: String,

@@ -151,22 +151,43 @@ impl Config {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let raw: RawConfig = serde_norway::from_str(text)
             .map_err(|err| bad_input(format!("config `{shown}`: {err}")))?;
+        let origin = Origin::File { shown: format!("config `{shown}`"), text };
+        Config::checked(raw, path, &origin)
+    }
+
+    /// The config of one project's aws backend in dstack's server config:
+    /// `regions`, `public_ips`, `tags` and `creds` mean what they mean to
+    /// dstack, and the backend's other keys are dstack's alone. `origin` names
+    /// the backend in messages.
+    pub fn from_dstack_backend(
+        backend: &serde_norway::Mapping,
+        path: &Path,
+        origin: &str,
+    ) -> Result<Config> {
+        use serde_norway::Value;
+        let read: serde_norway::Mapping = backend
+            .iter()
+            .filter(|(key, _)| key.as_str().is_some_and(|key| DSTACK_KEYS.contains(&key)))
+            .map(|(key, value)| (key.clone(), value.clone()))
+            .collect();
+        let raw: RawConfig = serde_norway::from_value(Value::Mapping(read))
+            .map_err(|err| bad_input(format!("{origin}: {err}")))?;
+        Config::checked(raw, path, &Origin::Backend { shown: origin.to_string() })
+    }
+
+    fn checked(raw: RawConfig, path: &Path, origin: &Origin) -> Result<Config> {
         let Backend::Aws = raw.backend;
         if raw.vpc_autocreated == Some(false) {
-            return Err(bad_input(format!(
-                "config `{shown}`: `vpc_autocreated` is false, so there is nothing for host to manage; set it to true or leave it out"
-            )));
+            return Err(origin.error(
+                None,
+                "`vpc_autocreated` is false, so there is nothing for host to manage; set it to true or leave it out",
+            ));
         }
         let regions = match raw.regions {
-            Some(list) => checked_regions(list, text, &shown.to_string())?,
+            Some(list) => checked_regions(list, origin)?,
             None => regions::DSTACK_DEFAULT.iter().map(|r| r.to_string()).collect(),
         };
-        let shown_text = shown.to_string();
-        let at_key = |key: &str| {
-            let line = key_line(text, key).map_or(String::new(), |n| format!(" (line {n})"));
-            let shown = shown_text.clone();
-            move |message: String| bad_input(format!("config `{shown}`{line}: {message}"))
-        };
+        let at_key = |key: &'static str| move |message: String| origin.error(Some(key), &message);
         let tags = scalars(raw.tags, "tags").map_err(at_key("tags"))?;
         let params =
             scalars(raw.plugin_params, "plugin_params").map_err(at_key("plugin_params"))?;
@@ -186,20 +207,52 @@ impl Config {
     }
 }
 
-fn checked_regions(list: Vec<String>, text: &str, shown: &str) -> Result<Vec<String>> {
+/// The keys of dstack's aws backend that host reads.
+const DSTACK_KEYS: [&str; 5] = ["type", "regions", "public_ips", "tags", "creds"];
+
+/// Where a config's keys were written, for messages.
+enum Origin<'a> {
+    /// host's own config file, whose text gives each key its line.
+    File { shown: String, text: &'a str },
+    /// A backend inside another file, named as a whole.
+    Backend { shown: String },
+}
+
+impl Origin<'_> {
+    /// A bad-input error about `key`, naming its line where it has one.
+    fn error(&self, key: Option<&str>, message: &str) -> anyhow::Error {
+        let line = match (self, key) {
+            (Origin::File { text, .. }, Some(key)) => key_line(text, key),
+            _ => None,
+        };
+        self.error_at(line, message)
+    }
+
+    fn error_at(&self, line: Option<usize>, message: &str) -> anyhow::Error {
+        let (Origin::File { shown, .. } | Origin::Backend { shown }) = self;
+        let line = line.map_or(String::new(), |n| format!(" (line {n})"));
+        bad_input(format!("{shown}{line}: {message}"))
+    }
+}
+
+fn checked_regions(list: Vec<String>, origin: &Origin) -> Result<Vec<String>> {
     let mut regions: Vec<String> = Vec::with_capacity(list.len());
-    let mut lines = RegionLines::new(text);
+    let mut lines = match origin {
+        Origin::File { text, .. } => Some(RegionLines::new(text)),
+        Origin::Backend { .. } => None,
+    };
     for code in list {
-        let line = lines.next(&code);
+        let line = lines.as_mut().map(|lines| lines.next(&code));
         if !regions::is_known(&code) {
-            return Err(bad_input(format!(
-                "config `{shown}`: `regions` at line {line}: unknown region `{code}`; regions are written like `us-east-1`"
-            )));
+            return Err(origin.error_at(
+                line,
+                &format!(
+                    "`regions`: unknown region `{code}`; regions are written like `us-east-1`"
+                ),
+            ));
         }
         if regions.contains(&code) {
-            return Err(bad_input(format!(
-                "config `{shown}`: `regions` at line {line}: `{code}` is listed twice"
-            )));
+            return Err(origin.error_at(line, &format!("`regions`: `{code}` is listed twice")));
         }
         regions.push(code);
     }
@@ -341,13 +394,13 @@ mod tests {
     fn region_lines_follow_the_list_not_other_mentions() {
         let text = "type: aws\n# us-east-2 is cheap\nregions:\n  - us-east-1\n  - us-east-1x\ntags: { note: us-east-1x }\n";
         let err = parse(text).unwrap_err().to_string();
-        assert!(err.contains("at line 5") && err.contains("`us-east-1x`"), "{err}");
+        assert!(err.contains("(line 5)") && err.contains("`us-east-1x`"), "{err}");
         let flow = "type: aws\nregions: [eu-west-1, eu-west-1]\n";
-        assert!(parse(flow).unwrap_err().to_string().contains("at line 2"));
+        assert!(parse(flow).unwrap_err().to_string().contains("(line 2)"));
         let adjacent = "type: aws\nregions:\n  - eu-north-1\n  - eu-north-1\n";
-        assert!(parse(adjacent).unwrap_err().to_string().contains("at line 4"));
+        assert!(parse(adjacent).unwrap_err().to_string().contains("(line 4)"));
         let empty = "type: aws\nregions:\n  - us-east-1\n  - \"\"\n";
-        assert!(parse(empty).unwrap_err().to_string().contains("at line 4"));
+        assert!(parse(empty).unwrap_err().to_string().contains("(line 4)"));
         let creds = "type: aws\ncreds:\n  type: access_key\n";
         assert!(parse(creds).unwrap_err().to_string().contains("(line 2)"));
     }

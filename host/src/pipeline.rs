@@ -10,9 +10,10 @@ use anyhow::Result;
 use aws_config::SdkConfig;
 use serde_json::{Value, json};
 
-use crate::cli::PlanInputs;
+use crate::cli::{ConfigSource, PlanInputs};
 use crate::config::Config;
 use crate::diff::{self, RegionDiff};
+use crate::dstack::server::ServerConfig;
 use crate::ec2::{self, Survey};
 use crate::error::bad_input;
 use crate::facts::Facts;
@@ -45,6 +46,8 @@ pub struct Checked {
     pub outcomes: Vec<Outcome>,
     /// The account, when the facts were read from EC2.
     pub live: Option<Live>,
+    /// dstack's server config, when the config came from it.
+    pub server: Option<ServerConfig>,
 }
 
 /// A connection to an account, and what was read from it.
@@ -105,10 +108,23 @@ impl Checked {
     }
 }
 
+/// The config, from host's own file or from a project of dstack's server
+/// config, which is then returned too.
+pub fn load_config(source: &ConfigSource) -> Result<(Config, Option<ServerConfig>)> {
+    match (&source.config, &source.dstack_config) {
+        (Some(path), _) => Ok((Config::load(path)?, None)),
+        (None, Some(path)) => {
+            let server = ServerConfig::load(path, source.project())?;
+            Ok((server.config()?, Some(server)))
+        }
+        (None, None) => Err(bad_input("give `--config FILE` or `--dstack-config FILE`")),
+    }
+}
+
 /// Runs the plan path on the command's inputs, with facts from `facts` or,
 /// without it, from EC2 (which is then all that calls AWS).
 pub fn run(inputs: &PlanInputs, facts: Option<&Path>) -> Result<Checked> {
-    let config = Config::load(&inputs.config)?;
+    let (config, server) = load_config(&inputs.source)?;
     let mut params = config.params.clone();
     params.extend(inputs.set.iter().cloned());
     let pack = load_pack(inputs)?;
@@ -144,6 +160,7 @@ pub fn run(inputs: &PlanInputs, facts: Option<&Path>) -> Result<Checked> {
         permissions,
         outcomes,
         live,
+        server,
     })
 }
 

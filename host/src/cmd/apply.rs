@@ -2,6 +2,7 @@
 //! print what the managed set holds and the dstack backend block that uses it.
 
 use std::io::{BufRead as _, IsTerminal as _, Write as _};
+use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{Context as _, Result};
@@ -10,6 +11,7 @@ use serde_json::json;
 use crate::cli::{ApplyCommand, ChangeOptions, PlanOutput};
 use crate::config::Config;
 use crate::diff::{Op, RegionDiff};
+use crate::dstack::server::{Edit, ServerConfig};
 use crate::ec2::{self, Applied};
 use crate::error::{self, EXIT_DENIED, EXIT_OK, bad_input};
 use crate::pipeline::{self, Live};
@@ -34,7 +36,12 @@ pub fn execute(command: &ApplyCommand) -> Result<u8> {
         super::emit(&report::policy_text(&checked.outcomes))?;
     }
     let policy = report::plan_json(&checked)["policy"].clone();
-    let target = Target { config: &checked.config, name: &checked.name, plan: Some(&checked.plan) };
+    let target = Target {
+        config: &checked.config,
+        name: &checked.name,
+        plan: Some(&checked.plan),
+        server: checked.server.as_ref(),
+    };
     change(live, &target, &diffs, &command.change, policy)
 }
 
@@ -46,6 +53,8 @@ pub struct Target<'a> {
     pub name: &'a str,
     /// The plan to apply; none to delete the whole set.
     pub plan: Option<&'a Plan>,
+    /// dstack's server config the config came from, which is to point at the result.
+    pub server: Option<&'a ServerConfig>,
 }
 
 /// Shows the changes, asks for confirmation where needed, makes them and
@@ -78,8 +87,17 @@ pub fn change(
     };
     let elapsed = started.elapsed();
     let block = dstack::backend(config, &applied);
+    let edit = target.server.map(|server| server.edit(block.as_ref())).transpose()?;
+    let written = match &edit {
+        Some(edit) if options.write && !edit.is_empty() => Some(edit.write()?),
+        _ => None,
+    };
     let output = if text {
-        result_text(diffs, &applied, block.as_ref(), elapsed)?
+        let mut out = result_text(diffs, &applied, block.as_ref(), edit.is_none(), elapsed)?;
+        if let Some(edit) = &edit {
+            out.push_str(&edit_text(edit, written.as_deref()));
+        }
+        out
     } else {
         let document = json!({
             "schema_version": report::SCHEMA_VERSION,
@@ -88,6 +106,12 @@ pub fn change(
             "changes": diffs,
             "regions": applied.iter().filter(|a| a.vpc_id.is_some()).collect::<Vec<_>>(),
             "dstack": block,
+            "dstack_config": edit.as_ref().map(|edit| json!({
+                "path": edit.path,
+                "diff": edit.diff(),
+                "written": written.is_some(),
+                "backup": written,
+            })),
         });
         serde_json::to_string_pretty(&document)? + "\n"
     };
@@ -139,10 +163,30 @@ fn run_token() -> String {
     format!("{nanos}-{}", std::process::id())
 }
 
+/// What the run means for the dstack server config: the diff, and whether it was
+/// written.
+fn edit_text(edit: &Edit, backup: Option<&Path>) -> String {
+    let shown = edit.path.display();
+    if edit.is_empty() {
+        return format!("\n`{shown}` already points dstack at these VPCs.\n");
+    }
+    let diff = edit.diff();
+    match backup {
+        Some(backup) => format!(
+            "\nUpdated `{shown}` (the previous version is in `{}`); dstack reads it when `dstack server` starts:\n\n{diff}",
+            backup.display()
+        ),
+        None => format!(
+            "\nThe change to make in `{shown}` (`--write` makes it and keeps a backup):\n\n{diff}"
+        ),
+    }
+}
+
 fn result_text(
     diffs: &[RegionDiff],
     applied: &[Applied],
     block: Option<&serde_json::Value>,
+    show_block: bool,
     elapsed: std::time::Duration,
 ) -> Result<String> {
     use std::fmt::Write as _;
@@ -178,6 +222,7 @@ fn result_text(
         );
     }
     match block {
+        _ if !show_block => {}
         Some(block) => {
             let _ = writeln!(
                 out,

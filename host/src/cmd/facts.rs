@@ -4,13 +4,12 @@
 use anyhow::Result;
 
 use crate::cli::FactsCommand;
-use crate::config::Config;
 use crate::error::{EXIT_OK, bad_input};
-use crate::pipeline::Live;
+use crate::pipeline::{self, Live};
 
 /// Reads the facts of the config's enabled regions and prints or writes them.
 pub fn execute(command: &FactsCommand) -> Result<u8> {
-    let config = Config::load(&command.config)?;
+    let (config, _) = pipeline::load_config(&command.source)?;
     let live = Live::read(&config, &config.regions, &command.name, false)?;
     let facts = crate::ec2::facts_of(&live.survey)?;
     let text = serde_json::to_string_pretty(&facts)? + "\n";

@@ -4,6 +4,7 @@
 //! them before running the tests.
 
 mod apply;
+mod dstack;
 mod emulator;
 mod faults;
 mod golden;

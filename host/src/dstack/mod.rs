@@ -5,6 +5,8 @@
 //! dstack's own: never `vpc_autocreated`. A secret in `creds` is never
 //! printed; a placeholder stands in for it.
 
+pub mod server;
+
 use anyhow::Result;
 use serde_json::{Map, Value, json};
 
