@@ -43,6 +43,11 @@ pub enum Command {
     /// Delete everything the managed set holds, in every enabled region.
     #[command(after_help = "Example:\n  host destroy --config dstack.yml --yes")]
     Destroy(DestroyCommand),
+    /// Show what the managed set holds in every region, and its drift from the plan.
+    #[command(
+        after_help = "Drift is what `host apply` with the same inputs would change.\n\nExample:\n  host status --config dstack.yml --plugin standard_vpc.wasm"
+    )]
+    Status(StatusCommand),
     /// Read the facts a plan needs from EC2 and print them as JSON, for `--facts`.
     #[command(after_help = "Example:\n  host facts --config dstack.yml --output facts.json")]
     Facts(FactsCommand),
@@ -182,7 +187,7 @@ pub enum PlanFormat {
     Mermaid,
 }
 
-/// Formats of `apply` and `destroy`.
+/// Formats of `apply`, `destroy` and `status`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum PlanOutput {
     /// For people.
@@ -234,6 +239,17 @@ pub struct DestroyCommand {
     /// How to change EC2.
     #[command(flatten)]
     pub change: ChangeOptions,
+}
+
+/// `host status`.
+#[derive(Debug, Args)]
+pub struct StatusCommand {
+    /// The inputs, as for `plan`: the plan they make is what drift is measured from.
+    #[command(flatten)]
+    pub inputs: PlanInputs,
+    /// How to print the status.
+    #[arg(long, value_enum, default_value_t = PlanOutput::Text)]
+    pub output: PlanOutput,
 }
 
 /// `host validate`.

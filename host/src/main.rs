@@ -19,6 +19,7 @@ mod policy;
 mod regions;
 mod report;
 mod state;
+mod term;
 
 use std::process::ExitCode;
 
@@ -41,7 +42,8 @@ fn main() -> ExitCode {
             // Every format gets the message with control characters escaped:
             // a GitHub annotation or a JUnit report may end up on a terminal.
             let message = error::printable(&format!("{err:#}"));
-            eprintln!("error: {message}");
+            let prefix = term::paint(term::Stream::Stderr, term::Tone::Delete, "error:");
+            eprintln!("{prefix} {message}");
             if let Some(document) = cmd::error_document(&cli.command, kind, &message) {
                 // Nothing more can be reported if even this write fails.
                 let _ = cmd::emit(&document);
@@ -69,13 +71,10 @@ fn init_logging(verbose: u8) {
         *meta.level() <= tracing::Level::INFO || !meta.target().starts_with("aws_")
     });
     let layer = tracing_subscriber::fmt::layer()
-        .with_writer(std::io::stderr)
+        .with_writer(term::LogWriter)
         .with_target(false)
         .without_time()
-        .with_ansi(
-            std::io::IsTerminal::is_terminal(&std::io::stderr())
-                && std::env::var_os("NO_COLOR").is_none(),
-        );
+        .with_ansi(term::colour(term::Stream::Stderr));
     tracing_subscriber::registry()
         .with(layer.with_filter(filter).with_filter(sdk_at_most_info))
         .init();

@@ -9,6 +9,7 @@ pub mod man;
 pub mod permissions;
 pub mod plan;
 pub mod policy;
+pub mod status;
 pub mod validate;
 
 use std::io::Write as _;
@@ -27,6 +28,7 @@ pub fn execute(command: &Command) -> Result<u8> {
         Command::Permissions(command) => permissions::execute(command),
         Command::Apply(command) => apply::execute(command),
         Command::Destroy(command) => destroy::execute(command),
+        Command::Status(command) => status::execute(command),
         Command::Facts(command) => facts::execute(command),
         Command::Completions(command) => completions::execute(command),
         Command::Man(command) => man::execute(command),
@@ -41,6 +43,7 @@ pub fn error_document(command: &Command, kind: &str, message: &str) -> Option<St
         Command::Plan(command) if command.output == PlanFormat::Json => Some(json()),
         Command::Apply(command) if command.change.output == PlanOutput::Json => Some(json()),
         Command::Destroy(command) if command.change.output == PlanOutput::Json => Some(json()),
+        Command::Status(command) if command.output == PlanOutput::Json => Some(json()),
         Command::Validate(command) => match command.format {
             ValidateFormat::Text => None,
             ValidateFormat::Json => Some(json()),

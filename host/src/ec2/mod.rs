@@ -19,7 +19,7 @@ use aws_sdk_ec2::error::ProvideErrorMetadata;
 
 pub use apply::{Applied, apply, noun};
 pub use facts::from_survey as facts_of;
-pub use read::{Survey, survey};
+pub use read::{RegionRead, Survey, survey};
 
 use crate::config::Creds;
 use crate::error::Error;

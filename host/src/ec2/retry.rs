@@ -25,6 +25,7 @@ use backon::{ExponentialBuilder, Retryable as _};
 
 use super::{failure, stop};
 use crate::error::Error;
+use crate::term::Wait;
 
 /// Attempts per call the SDK makes when EC2 throttles or fails on its side.
 pub const ATTEMPTS: u32 = 10;
@@ -147,7 +148,7 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: Debug + 'static,
 {
-    repeat(action, region, catching_up(), lagging, call).await
+    repeat(action, region, catching_up(), lagging, None, call).await
 }
 
 /// Sends a delete, repeating it while EC2 refuses it for `lingering`.
@@ -163,7 +164,9 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: Debug + 'static,
 {
-    repeat(action, region, letting_go(), |code| lingering.matches(code), call).await
+    let shown =
+        format!("{region}: {action} refused while EC2 lets go of what host removed; retrying");
+    repeat(action, region, letting_go(), |code| lingering.matches(code), Some(shown), call).await
 }
 
 /// Why an attempt of a repeated call failed.
@@ -179,6 +182,7 @@ async fn repeat<T, E, R, F, Fut>(
     region: &str,
     backoff: ExponentialBuilder,
     again: impl Fn(&str) -> bool,
+    shown: Option<String>,
     mut call: F,
 ) -> Result<T, Error>
 where
@@ -196,6 +200,8 @@ where
             }
         }
     };
+    // Shown on the terminal from the first retry on, while the call is repeated.
+    let mut waiting: Option<Wait> = None;
     let answer = attempt
         .retry(backoff)
         .sleep(stop::sleep)
@@ -206,6 +212,9 @@ where
                 Failed::Stopped => "nothing",
             };
             tracing::debug!(target: "ec2", "{action} in {region} answered {code}; trying again in {pause:.1?}");
+            if let Some(message) = &shown {
+                waiting.get_or_insert_with(|| Wait::start(message.clone()));
+            }
         })
         .await;
     answer.map_err(|failed| match failed {

@@ -11,6 +11,7 @@ use aws_sdk_ec2::types::NatGatewayState;
 use super::apply::NAT_WAIT;
 use super::retry::{self, Fresh};
 use super::{failure, stop, unexpected};
+use crate::term::Wait;
 
 /// Shortest pause between polls.
 const FIRST_POLL: Duration = Duration::from_millis(250);
@@ -53,6 +54,11 @@ pub async fn wait_nats(
 ) -> Result<()> {
     let started = Instant::now();
     let mut announced = false;
+    let mut shown: Option<Wait> = None;
+    let message = |waiting: &[String]| {
+        let noun = if waiting.len() == 1 { "gateway" } else { "gateways" };
+        format!("{region}: waiting for NAT {noun} {} to become {}", waiting.join(", "), wait.goal())
+    };
     loop {
         stop::check(region)?;
         let waiting = unfinished(ec2, region, ids, wait, fresh).await?;
@@ -75,6 +81,10 @@ pub async fn wait_nats(
         if !announced {
             tracing::info!(target: "ec2", "waiting for NAT gateway {} in {region} to become {}", waiting.join(", "), wait.goal());
             announced = true;
+        }
+        match &shown {
+            Some(shown) => shown.set_message(message(&waiting)),
+            None => shown = Some(Wait::start(message(&waiting))),
         }
         stop::sleep(pause(started.elapsed())).await;
     }

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 
 use crate::diff::{Change, Op, RegionDiff, Route, Spec, Update};
 use crate::ec2::noun;
+use crate::term::{self, Stream, Tone};
 
 /// Every region's changes and the summary.
 pub fn changes_text(name: &str, diffs: &[RegionDiff]) -> String {
@@ -37,13 +38,15 @@ pub fn summary(diffs: &[RegionDiff]) -> String {
     )
 }
 
-fn change_line(change: &Change) -> String {
-    let mark = match change.op {
-        Op::Create => '+',
-        Op::Update => '~',
-        Op::Delete => '-',
-        Op::Keep => '=',
+/// One change as a line: its mark, kind, name, id and what it does.
+pub fn change_line(change: &Change) -> String {
+    let (mark, tone) = match change.op {
+        Op::Create => ("+", Tone::Create),
+        Op::Update => ("~", Tone::Update),
+        Op::Delete => ("-", Tone::Delete),
+        Op::Keep => ("=", Tone::Quiet),
     };
+    let mark = term::paint(Stream::Stdout, tone, mark);
     let id = change.id.as_deref().map(|id| format!(" ({id})")).unwrap_or_default();
     let mut line = format!("{mark} {:<16} {}{id}", noun(change.kind), change.name);
     let detail = match change.op {

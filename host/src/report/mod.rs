@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use crate::pipeline::Checked;
 use crate::policy::Outcome;
 
-pub use changes::changes_text;
+pub use changes::{change_line, changes_text};
 pub use github::{github, github_error};
 pub use junit::{junit, junit_error};
 pub use mermaid::plan_mermaid;

@@ -13,6 +13,8 @@ mod plan;
 mod plugins;
 mod policy;
 mod shell;
+mod status;
+mod terminal;
 mod trust;
 mod validate;
 
