@@ -12,6 +12,7 @@ mod live;
 mod plan;
 mod plugins;
 mod policy;
+mod schema;
 mod shell;
 mod status;
 mod terminal;
