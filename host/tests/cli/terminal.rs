@@ -77,3 +77,26 @@ fn progress_and_colour_appear_only_on_a_terminal_and_colour_never_with_no_color(
     assert!(shows_wait(&screen, "available"), "progress stays with NO_COLOR: {screen}");
     assert!(!coloured(&screen), "{screen}");
 }
+
+#[test]
+fn verbosity_follows_v_and_rust_log_overrides_it() {
+    let plugin = plugin("standard_vpc");
+    let plan = ["plan", "--config", SEED, "--facts", FACTS, "--plugin", plugin.to_str().unwrap()];
+    let run = |extra: &[&str], rust_log: Option<&str>| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_host"));
+        command.args(plan).args(extra).current_dir(root()).env_remove("RUST_LOG");
+        command.env("HOST_CACHE_DIR", root().join("target/test-plugin-cache"));
+        if let Some(directives) = rust_log {
+            command.env("RUST_LOG", directives);
+        }
+        let output = command.output().unwrap();
+        assert_exit(&output, 0);
+        stderr(&output)
+    };
+    let levels = |text: &str| (text.contains("DEBUG"), text.contains("TRACE"));
+    assert_eq!(levels(&run(&[], None)), (false, false));
+    assert_eq!(levels(&run(&["-v"], None)), (true, false));
+    assert!(levels(&run(&["-vv"], None)).0);
+    assert_eq!(levels(&run(&["-vv"], Some("error"))), (false, false));
+    assert!(levels(&run(&[], Some("debug"))).0);
+}
