@@ -18,6 +18,7 @@ mod status;
 mod terminal;
 mod trust;
 mod validate;
+mod workflow;
 
 use std::path::{Path, PathBuf};
 pub use std::process::{Command, Output};
