@@ -2,7 +2,7 @@
 //! print what the managed set holds and the dstack backend block that uses it.
 
 use std::io::{BufRead as _, IsTerminal as _, Write as _};
-use std::path::Path;
+use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context as _, Result};
@@ -72,6 +72,9 @@ pub fn change(
         super::emit(&report::changes_text(name, diffs))?;
     }
     let noop = diffs.iter().all(RegionDiff::is_noop);
+    if let Some(server) = target.server {
+        before_change(server, live, target.name, noop, options.write)?;
+    }
     if !noop && !options.yes && !confirmed()? {
         eprintln!("Cancelled: nothing was changed.");
         return Ok(EXIT_OK);
@@ -87,15 +90,12 @@ pub fn change(
     };
     let elapsed = started.elapsed();
     let block = dstack::backend(config, &applied);
-    let edit = target.server.map(|server| server.edit(block.as_ref())).transpose()?;
-    let written = match &edit {
-        Some(edit) if options.write && !edit.is_empty() => Some(edit.write()?),
-        _ => None,
-    };
+    let recorded = target.server.map(|server| record(server, block.as_ref(), options.write));
+    let show_block = !matches!(recorded, Some(Recorded::Shown(_) | Recorded::Written(..)));
     let output = if text {
-        let mut out = result_text(diffs, &applied, block.as_ref(), edit.is_none(), elapsed)?;
-        if let Some(edit) = &edit {
-            out.push_str(&edit_text(edit, written.as_deref()));
+        let mut out = result_text(diffs, &applied, block.as_ref(), show_block, elapsed)?;
+        if let Some(recorded) = &recorded {
+            out.push_str(&recorded.text());
         }
         out
     } else {
@@ -106,17 +106,116 @@ pub fn change(
             "changes": diffs,
             "regions": applied.iter().filter(|a| a.vpc_id.is_some()).collect::<Vec<_>>(),
             "dstack": block,
-            "dstack_config": edit.as_ref().map(|edit| json!({
-                "path": edit.path,
-                "diff": edit.diff(),
-                "written": written.is_some(),
-                "backup": written,
-            })),
+            "dstack_config": recorded.as_ref().map(Recorded::json),
         });
         serde_json::to_string_pretty(&document)? + "\n"
     };
     super::emit(&output)?;
-    Ok(EXIT_OK)
+    match &recorded {
+        Some(Recorded::Failed(_, message)) if options.write => {
+            eprintln!("error: EC2 was changed, but the dstack config was not: {message}");
+            Ok(error::EXIT_ERROR)
+        }
+        Some(Recorded::Failed(_, message)) => {
+            tracing::warn!("the change to the dstack config could not be prepared: {message}");
+            Ok(EXIT_OK)
+        }
+        _ => Ok(EXIT_OK),
+    }
+}
+
+/// What is checked before a change whose config came from dstack's server
+/// config: that `--write` will be able to record it, and that no other project
+/// of the file uses the managed set, whose VPCs the change would change
+/// under it.
+fn before_change(
+    server: &ServerConfig,
+    live: &Live,
+    name: &str,
+    noop: bool,
+    write: bool,
+) -> Result<()> {
+    if write {
+        server.check_writable()?;
+    }
+    let survey = &live.survey;
+    let vpcs: Vec<String> = survey
+        .listed
+        .iter()
+        .chain(&survey.elsewhere)
+        .flat_map(|read| read.holding.vpcs.iter().map(|vpc| vpc.id.clone()))
+        .collect();
+    match server.sharing(&vpcs) {
+        Some((other, vpc)) if !noop => Err(bad_input(format!(
+            "project `{other}` in `{}` also uses {vpc}, a VPC of managed set `{name}`, so this change for project `{}` would change it under that project; give each project its own set with `--name`",
+            server.path.display(),
+            server.project
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// What became of dstack's server config after a change.
+enum Recorded {
+    /// The edit it needs, shown.
+    Shown(Edit),
+    /// The edit, made, with the backup of the old file.
+    Written(Edit, PathBuf),
+    /// The file, and why it could not be edited.
+    Failed(PathBuf, String),
+}
+
+/// Prepares the edit of `server` for `block`, and makes it with `write`.
+fn record(server: &ServerConfig, block: Option<&serde_json::Value>, write: bool) -> Recorded {
+    let failed = |err: anyhow::Error| {
+        Recorded::Failed(server.path.clone(), error::printable(&format!("{err:#}")))
+    };
+    match server.edit(block) {
+        Err(err) => failed(err),
+        Ok(edit) if write && !edit.is_empty() => match edit.write() {
+            Ok(backup) => Recorded::Written(edit, backup),
+            Err(err) => failed(err),
+        },
+        Ok(edit) => Recorded::Shown(edit),
+    }
+}
+
+impl Recorded {
+    /// The text after the result: the diff, and whether it was written.
+    fn text(&self) -> String {
+        match self {
+            Recorded::Shown(edit) if edit.is_empty() => {
+                format!("\n`{}` already points dstack at these VPCs.\n", edit.path.display())
+            }
+            Recorded::Shown(edit) => format!(
+                "\nThe change to make in `{}` (`--write` makes it and keeps a backup):\n\n{}",
+                edit.path.display(),
+                edit.diff()
+            ),
+            Recorded::Written(edit, backup) => format!(
+                "\nUpdated `{}` (the previous version is in `{}`); dstack reads it when `dstack server` starts:\n\n{}",
+                edit.path.display(),
+                backup.display(),
+                edit.diff()
+            ),
+            Recorded::Failed(path, message) => {
+                format!("\nThe dstack config `{}` was not changed: {message}\n", path.display())
+            }
+        }
+    }
+
+    /// The same for `--output json`.
+    fn json(&self) -> serde_json::Value {
+        match self {
+            Recorded::Shown(edit) => json!({
+                "path": edit.path, "diff": edit.diff(), "written": false, "backup": null,
+            }),
+            Recorded::Written(edit, backup) => json!({
+                "path": edit.path, "diff": edit.diff(), "written": true, "backup": backup,
+            }),
+            Recorded::Failed(path, message) => json!({ "path": path, "error": message }),
+        }
+    }
 }
 
 /// After Ctrl-C stopped a change: reads EC2 again and shows what the next run
@@ -161,25 +260,6 @@ fn run_token() -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |elapsed| elapsed.as_nanos());
     format!("{nanos}-{}", std::process::id())
-}
-
-/// What the run means for the dstack server config: the diff, and whether it was
-/// written.
-fn edit_text(edit: &Edit, backup: Option<&Path>) -> String {
-    let shown = edit.path.display();
-    if edit.is_empty() {
-        return format!("\n`{shown}` already points dstack at these VPCs.\n");
-    }
-    let diff = edit.diff();
-    match backup {
-        Some(backup) => format!(
-            "\nUpdated `{shown}` (the previous version is in `{}`); dstack reads it when `dstack server` starts:\n\n{diff}",
-            backup.display()
-        ),
-        None => format!(
-            "\nThe change to make in `{shown}` (`--write` makes it and keeps a backup):\n\n{diff}"
-        ),
-    }
 }
 
 fn result_text(

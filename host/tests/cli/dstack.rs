@@ -161,3 +161,76 @@ fn plan_reads_the_project_offline_and_bad_choices_are_named() {
     assert_exit(&output, 2);
     assert!(stderr(&output).contains("cannot be used with '--write'"), "{}", stderr(&output));
 }
+
+#[test]
+fn a_set_another_project_uses_is_refused_and_a_failed_edit_still_shows_the_result() {
+    let emulator = Emulator::start(&[]);
+    let (dir, path) = temp_config(SERVER);
+    run(&emulator, "apply", &path, &["--write"]);
+    let written = std::fs::read_to_string(&path).unwrap();
+
+    // `research` gets an aws backend of its own, in another region, and the
+    // same default set name: applying it would delete `main`'s VPCs.
+    let shared = written.replace(
+        "- name: research\n  backends: []\n",
+        "- name: research\n  backends:\n  - type: aws\n    regions: [us-west-2]\n    creds:\n      type: default\n",
+    );
+    std::fs::write(&path, &shared).unwrap();
+    let before = emulator.calls().len();
+    let plugin = plugin("standard_vpc");
+    let research = [
+        "apply",
+        "--dstack-config",
+        path.to_str().unwrap(),
+        "--project",
+        "research",
+        "--plugin",
+        plugin.to_str().unwrap(),
+        "--yes",
+        "--write",
+    ];
+    let output = emulator.host(&research);
+    assert_exit(&output, 2);
+    assert!(
+        stderr(&output).contains("project `main`") && stderr(&output).contains("--name"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(mutating(&emulator.calls()[before..]).is_empty(), "nothing changed in EC2");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), shared);
+    // With a set of its own it goes ahead.
+    let output = emulator.host(&[&research[..], &["--name", "research"]].concat());
+    assert_exit(&output, 0);
+
+    // A backend that is an alias of another cannot be edited alone: the
+    // change is made in EC2, and the result and the block are shown all the same.
+    let aliased = "projects:\n- name: main\n  backends:\n  - &aws\n    type: aws\n    regions: [eu-north-1]\n    public_ips: false\n    creds:\n      type: default\n- name: copy\n  backends:\n  - *aws\n";
+    let copy = dir.path().join("copy.yml");
+    std::fs::write(&copy, aliased).unwrap();
+    let args = [
+        "apply",
+        "--dstack-config",
+        copy.to_str().unwrap(),
+        "--project",
+        "copy",
+        "--plugin",
+        plugin.to_str().unwrap(),
+        "--yes",
+        "--name",
+        "copy",
+    ];
+    let output = emulator.host(&args);
+    assert_exit(&output, 0);
+    assert!(
+        stdout(&output).contains("was not changed") && stdout(&output).contains("vpc_ids:"),
+        "{}",
+        stdout(&output)
+    );
+    let output = emulator.host(&[&args[..], &["--write", "--output", "json"]].concat());
+    assert_exit(&output, 2);
+    let document = json(&output);
+    assert!(document["dstack_config"]["error"].as_str().unwrap().contains("by hand"), "{document}");
+    assert!(document["dstack"]["vpc_ids"]["eu-north-1"].is_string(), "{document}");
+    assert_eq!(std::fs::read_to_string(&copy).unwrap(), aliased);
+    schema::assert_schema(&document, "change_document");
+}

@@ -42,6 +42,20 @@ fn offline_documents_match_the_schema() {
     let output = plan_seed("standard_vpc", &["--output", "json", "--set", "nat=single"]);
     assert_schema(&json(&output), "plan_document");
 
+    // A plugin that plans isolated subnets.
+    let cidrs = "cidrs=us-east-1=10.20.0.0/16,eu-north-1=10.21.0.0/16,us-west-2=10.22.0.0/16";
+    let output = plan_seed("org_topology", &["--output", "json", "--set", cidrs]);
+    assert_exit(&output, 0);
+    let document = json(&output);
+    assert!(
+        document["plan"]["regions"][0]["subnets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["tier"] == "isolated")
+    );
+    assert_schema(&document, "plan_document");
+
     let plugin = plugin("standard_vpc");
     let validate = host(&[
         "validate",

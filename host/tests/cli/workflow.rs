@@ -47,9 +47,13 @@ fn the_workflow_runs_on_pull_requests_and_uploads_the_sarif_it_writes() {
     let file = upload["with"]["sarif_file"].as_str().unwrap();
     assert!(upload["uses"].as_str().unwrap().starts_with("github/codeql-action/upload-sarif@"));
     assert!(sarif["run"].as_str().unwrap().contains(&format!("--format sarif > {file}")));
-    // A failed check must not keep the findings from code scanning.
+    // A failed check must not keep the findings from code scanning, but a
+    // failed build has no findings to give.
+    let build = steps(&workflow).iter().find(|step| step["id"] == "build").unwrap();
+    assert!(build["run"].as_str().unwrap().contains("cargo build"));
     for step in [sarif, upload] {
-        assert_eq!(step["if"], "always()", "{step:?}");
+        let condition = step["if"].as_str().unwrap();
+        assert!(condition.starts_with("always() && steps.build.outcome == 'success'"), "{step:?}");
     }
     let order: Vec<&Value> = steps(&workflow).iter().collect();
     let at = |step: &Value| order.iter().position(|s| *s == step).unwrap();
