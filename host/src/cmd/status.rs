@@ -146,7 +146,8 @@ fn held_text(holding: &Holding) -> String {
             };
             let count = table.associations.len();
             let subnets = if count == 1 { "subnet" } else { "subnets" };
-            format!("{} {route}, {count} {subnets}", table.id)
+            let name = table.tags.get("Name").map_or("unnamed", String::as_str);
+            format!("{name} {} {route}, {count} {subnets}", table.id)
         })
         .collect();
     row(&mut out, "route tables", &tables);
