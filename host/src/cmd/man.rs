@@ -15,9 +15,13 @@ pub fn execute(command: &ManCommand) -> Result<u8> {
         super::emit(&String::from_utf8_lossy(&page))?;
         return Ok(EXIT_OK);
     };
+    if dir.exists() && !dir.is_dir() {
+        return Err(bad_input(format!("`--dir {}` is a file, not a directory", dir.display())));
+    }
     if !dir.is_dir() {
         return Err(bad_input(format!(
-            "`--dir {}` is not a directory; create it first",
+            "`--dir {}` does not exist; create it first (`mkdir -p {}`)",
+            dir.display(),
             dir.display()
         )));
     }

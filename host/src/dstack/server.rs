@@ -260,13 +260,15 @@ impl ServerConfig {
         });
         match made {
             Ok((made, Ok(()))) if made == expected => Ok(()),
-            _ => Err(self.cannot(&"the edited text did not read back as intended")),
+            _ => Err(self.cannot(
+                &"the edited text did not read back as intended, as happens when the backend is a YAML alias of another or its keys come from one",
+            )),
         }
     }
 
     fn cannot(&self, err: &dyn std::fmt::Display) -> anyhow::Error {
         bad_input(format!(
-            "cannot edit dstack config `{}` without disturbing the rest of it ({err}); set the aws backend's `vpc_ids`, `default_vpcs` and `regions` by hand from the block above",
+            "cannot edit dstack config `{}` without disturbing the rest of it ({err}); set the aws backend's `vpc_ids`, `default_vpcs` and `regions` by hand from the block above (in this project's backend alone, not in a node other projects share)",
             self.path.display()
         ))
     }

@@ -14,6 +14,8 @@ use sha2::{Digest, Sha256};
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
+use crate::term::Wait;
+
 /// The environment variable that moves the cache.
 pub const DIR_VARIABLE: &str = "HOST_CACHE_DIR";
 
@@ -45,7 +47,11 @@ pub fn component(engine: &Engine, wasm: &[u8], digest: &str, dir: &Path) -> Resu
         }
     }
     tracing::debug!("compiling the plugin");
+    let shown = (wasm.len() > LARGE).then(|| {
+        Wait::start(format!("compiling the plugin ({} MB), once: it is cached", wasm.len() >> 20))
+    });
     let component = Component::new(engine, wasm)?;
+    drop(shown);
     if let Err(err) = store(&component, dir, &path) {
         tracing::warn!(cache = %dir.display(), "cannot cache the compiled plugin: {err:#}");
     }
@@ -120,6 +126,10 @@ fn check_private(dir: &Path) -> Result<(), String> {
 
 /// Length of the digest that starts every cache entry.
 const DIGEST_LEN: usize = 32;
+
+/// Plugins larger than this, in bytes, get a spinner on the terminal while
+/// they compile: one that carries an interpreter takes a minute, once.
+const LARGE: usize = 4 << 20;
 
 /// A stable digest of everything that makes compiled code engine-specific.
 fn engine_key(engine: &Engine) -> String {

@@ -14,9 +14,15 @@ pub fn changes_text(name: &str, diffs: &[RegionDiff]) -> String {
     if diffs.is_empty() {
         out.push_str("\n  nothing is planned and nothing is held\n");
     }
+    // With nothing planned anywhere (a destroy, or `regions: []`) every region
+    // goes, whether the config lists it or not.
+    let anything_planned = diffs.iter().any(|diff| diff.planned);
     for diff in diffs {
-        let note =
-            if diff.planned { "" } else { "  (not in the config: everything held here goes)" };
+        let note = match (diff.planned, anything_planned) {
+            (true, _) => "",
+            (false, true) => "  (not in the config: everything held here goes)",
+            (false, false) => "  (everything held here goes)",
+        };
         let _ = writeln!(out, "\n{}{note}", diff.region);
         for change in &diff.changes {
             let _ = writeln!(out, "  {}", change_line(change));

@@ -231,6 +231,10 @@ fn destroy_deletes_the_whole_set_and_nothing_else() {
 
     let output = emulator.host(&["destroy", "--config", SEED, "--yes"]);
     assert_exit(&output, 0);
+    // The seed lists these regions: destroy does not call them left out.
+    let shown = stdout(&output);
+    assert!(shown.contains("us-east-1  (everything held here goes)"), "{shown}");
+    assert!(!shown.contains("not in the config"), "{shown}");
     let end = emulator.inspect(&REGIONS);
     assert_nothing_managed(&end);
     let vpcs = end["us-east-1"]["vpcs"].as_array().unwrap();
