@@ -13,6 +13,7 @@ pub mod status;
 pub mod validate;
 
 use std::io::Write as _;
+use std::path::PathBuf;
 
 use anyhow::{Context as _, Result};
 
@@ -49,7 +50,11 @@ pub fn error_document(command: &Command, kind: &str, message: &str) -> Option<St
             ValidateFormat::Json => Some(json()),
             ValidateFormat::Junit => report::junit_error(kind, message).ok(),
             ValidateFormat::Sarif => report::sarif_error(kind, message).ok().map(|s| s + "\n"),
-            ValidateFormat::Github => Some(report::github_error(kind, message)),
+            ValidateFormat::Github => {
+                let source = &command.inputs.source;
+                let config = source.config.as_ref().or(source.dstack_config.as_ref());
+                Some(report::github_error(kind, message, config.map(PathBuf::as_path)))
+            }
         },
         _ => None,
     }

@@ -2,7 +2,9 @@
 
 use std::fmt::Write as _;
 
-use super::{config_path, findings};
+use std::path::Path;
+
+use super::{config_path, findings, shown_path};
 use crate::pipeline::Checked;
 use crate::policy::Action;
 
@@ -25,10 +27,26 @@ pub fn github(checked: &Checked) -> String {
     out
 }
 
-/// A workflow command for a run that failed before any rule ran.
-pub fn github_error(kind: &str, message: &str) -> String {
+/// A workflow command for a run that failed before any rule ran. A bad
+/// config is annotated on `config`, at the line the message names.
+pub fn github_error(kind: &str, message: &str, config: Option<&Path>) -> String {
     let title = escape_property(&format!("host {kind}"));
-    format!("::error title={title}::{}\n", escape_data(message))
+    let named = |path: &Path| message.contains(&format!("`{}`", path.display()));
+    let place = match config {
+        Some(path) if kind == "bad-input" && named(path) => {
+            let line = line_of(message).map(|line| format!(",line={line}")).unwrap_or_default();
+            format!(" file={}{line},", escape_property(&shown_path(path)))
+        }
+        _ => " ".to_string(),
+    };
+    format!("::error{place}title={title}::{}\n", escape_data(message))
+}
+
+/// The number in a message's first `(line N)`.
+fn line_of(message: &str) -> Option<u32> {
+    let (_, rest) = message.split_once("(line ")?;
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
 }
 
 /// Escapes a command's message as the runner expects.
@@ -44,6 +62,19 @@ fn escape_property(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bad_config_is_annotated_on_its_file_and_line() {
+        let message = "config `dstack.yml` (line 3): `regions`: unknown region `mars-1`";
+        let shown = github_error("bad-input", message, Some(Path::new("dstack.yml")));
+        assert!(
+            shown.starts_with("::error file=dstack.yml,line=3,title=host bad-input::"),
+            "{shown}"
+        );
+        let other =
+            github_error("aws", "EC2 `DescribeRegions` failed", Some(Path::new("dstack.yml")));
+        assert!(other.starts_with("::error title=host aws::"), "{other}");
+    }
 
     #[test]
     fn escapes_what_the_runner_would_misread() {

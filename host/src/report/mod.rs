@@ -74,7 +74,13 @@ fn findings(outcome: &Outcome) -> Vec<String> {
 /// The config path as reports name it: relative to the working directory
 /// when it lies under it, with `/` separators.
 fn config_path(checked: &Checked) -> String {
-    let path = &checked.config.path;
+    shown_path(&checked.config.path)
+}
+
+/// A path as reports name it: relative to the working directory when it lies
+/// below it, with `/` separators.
+fn shown_path(path: &std::path::Path) -> String {
+    let path = path.to_path_buf();
     let relative = std::env::current_dir()
         .ok()
         .and_then(|cwd| path.strip_prefix(cwd).ok().map(std::path::Path::to_path_buf))

@@ -67,6 +67,20 @@ fn github_output_is_workflow_commands() {
     let warned = stdout(&validate("github", &["--set", "nat=single"]));
     assert!(warned.lines().all(|line| line.starts_with("::warning file=")), "{warned}");
     assert!(stdout(&validate("github", &[])).is_empty(), "a clean plan prints no annotation");
+
+    // A config host refuses is annotated on the config's line.
+    let (_dir, config) = temp_config("type: aws\nregions:\n  - us-east-1\n  - mars-1\n");
+    let bad = config.to_str().unwrap();
+    let plugin = plugin("standard_vpc");
+    let args =
+        ["validate", "--config", bad, "--facts", FACTS, "--plugin", plugin.to_str().unwrap()];
+    let output = host(&[&args[..], &["--format", "github"]].concat());
+    assert_exit(&output, 2);
+    let text = stdout(&output);
+    assert!(
+        text.starts_with(&format!("::error file={bad},line=4,title=host bad-input::")),
+        "{text}"
+    );
 }
 
 #[test]
