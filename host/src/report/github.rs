@@ -42,11 +42,13 @@ pub fn github_error(kind: &str, message: &str, config: Option<&Path>) -> String 
     format!("::error{place}title={title}::{}\n", escape_data(message))
 }
 
-/// The number in a message's first `(line N)`.
+/// The line a message names: host's `(line N)`, or the YAML parser's `at line N`.
 fn line_of(message: &str) -> Option<u32> {
-    let (_, rest) = message.split_once("(line ")?;
-    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-    digits.parse().ok()
+    ["(line ", " at line "].iter().find_map(|marker| {
+        let (_, rest) = message.split_once(marker)?;
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        digits.parse().ok()
+    })
 }
 
 /// Escapes a command's message as the runner expects.
@@ -71,6 +73,9 @@ mod tests {
             shown.starts_with("::error file=dstack.yml,line=3,title=host bad-input::"),
             "{shown}"
         );
+        let parsed = "config `dstack.yml`: unknown field `region` at line 2 column 1";
+        let shown = github_error("bad-input", parsed, Some(Path::new("dstack.yml")));
+        assert!(shown.starts_with("::error file=dstack.yml,line=2,title="), "{shown}");
         let other =
             github_error("aws", "EC2 `DescribeRegions` failed", Some(Path::new("dstack.yml")));
         assert!(other.starts_with("::error title=host aws::"), "{other}");

@@ -139,7 +139,9 @@ fn a_failed_run_still_prints_a_document_in_the_asked_format() {
     let note = invocation["toolExecutionNotifications"][0]["message"]["text"].as_str().unwrap();
     assert!(note.starts_with("bad-input: ") && note.contains("region"), "{note}");
     let github = stdout(&run("github"));
-    assert!(github.starts_with("::error title=host bad-input::config "), "{github}");
+    let annotated =
+        format!("::error file={},line=2,title=host bad-input::config ", config.display());
+    assert!(github.starts_with(&annotated), "{github}");
     let junit = stdout(&run("junit"));
     assert!(junit.contains("<error ") && junit.contains("type=\"bad-input\""), "{junit}");
 }
