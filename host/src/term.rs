@@ -29,11 +29,20 @@ impl Stream {
     }
 }
 
-/// Whether text for `stream` may be coloured.
+/// Whether text for `stream` may be coloured: decided once per run, as
+/// neither the environment nor the streams change while host runs.
 pub fn colour(stream: Stream) -> bool {
-    let no_colour = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
-    let dumb = std::env::var_os("TERM").is_some_and(|term| term == "dumb");
-    !no_colour && !dumb && stream.is_terminal()
+    static STDOUT: OnceLock<bool> = OnceLock::new();
+    static STDERR: OnceLock<bool> = OnceLock::new();
+    let decided = match stream {
+        Stream::Stdout => &STDOUT,
+        Stream::Stderr => &STDERR,
+    };
+    *decided.get_or_init(|| {
+        let no_colour = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
+        let dumb = std::env::var_os("TERM").is_some_and(|term| term == "dumb");
+        !no_colour && !dumb && stream.is_terminal()
+    })
 }
 
 /// What a piece of text means, which picks its colour.

@@ -40,8 +40,6 @@ pub struct ServerConfig {
     pub project: String,
     /// The file's text as read.
     text: String,
-    /// The text after a byte-order mark, which is what gets parsed and edited.
-    body: String,
     /// The document as dstack reads it, merge keys applied.
     document: Value,
     /// The project's index in `projects`, and the backend's in its `backends`.
@@ -56,9 +54,8 @@ impl ServerConfig {
         let shown = format!("dstack config `{}`", path.display());
         let text = std::fs::read_to_string(path)
             .map_err(|err| bad_input(format!("cannot read {shown}: {err}")))?;
-        let body = text.strip_prefix('\u{feff}').unwrap_or(&text).to_string();
-        let literal_document: Value =
-            serde_norway::from_str(&body).map_err(|err| bad_input(format!("{shown}: {err}")))?;
+        let literal_document: Value = serde_norway::from_str(body(&text))
+            .map_err(|err| bad_input(format!("{shown}: {err}")))?;
         let mut document = literal_document.clone();
         document.apply_merge().map_err(|err| bad_input(format!("{shown}: {err}")))?;
         let (p, b) = locate(&document, project, &shown)?;
@@ -69,8 +66,7 @@ impl ServerConfig {
         Ok(ServerConfig {
             path: path.to_path_buf(),
             project: project.to_string(),
-            text: text.clone(),
-            body,
+            text,
             document,
             at: (p, b),
             literal,
@@ -79,10 +75,9 @@ impl ServerConfig {
 
     /// The backend as dstack reads it.
     fn backend(&self) -> &Mapping {
-        static EMPTY: std::sync::OnceLock<Mapping> = std::sync::OnceLock::new();
         self.document["projects"][self.at.0]["backends"][self.at.1]
             .as_mapping()
-            .unwrap_or_else(|| EMPTY.get_or_init(Mapping::new))
+            .expect("`locate` found a mapping with a `type` key there")
     }
 
     /// The config the backend's `regions`, `public_ips`, `tags` and `creds` make.
@@ -178,15 +173,16 @@ impl ServerConfig {
         let after = if patches.is_empty() {
             self.text.clone()
         } else {
-            let document = Document::new(self.body.clone()).map_err(|err| self.cannot(&err))?;
+            let body = body(&self.text);
+            let document = Document::new(body).map_err(|err| self.cannot(&err))?;
             let patched = yamlpatch::apply_yaml_patches(&document, &patches)
                 .map_err(|err| self.cannot(&err))?;
             let mut after = patched.source().to_string();
-            if self.body.contains("\r\n") {
+            if body.contains("\r\n") {
                 after = crlf(&after);
             }
             self.check(&after, wanted.as_ref())?;
-            let bom = &self.text[..self.text.len() - self.body.len()];
+            let bom = &self.text[..self.text.len() - body.len()];
             format!("{bom}{after}")
         };
         Ok(Edit {
@@ -327,6 +323,11 @@ impl Wanted {
         let regions = serde_norway::to_value(&block[REGIONS])?;
         Ok(vpc_ids.as_mapping().cloned().map(|vpc_ids| Wanted { vpc_ids, regions }))
     }
+}
+
+/// The text after a byte-order mark, which is what gets parsed and edited.
+fn body(text: &str) -> &str {
+    text.strip_prefix('\u{feff}').unwrap_or(text)
 }
 
 /// `text` with every line ending in CRLF, as the file it came from.

@@ -53,7 +53,7 @@ pub async fn wait_nats(
     fresh: &Fresh,
 ) -> Result<()> {
     let started = Instant::now();
-    let mut announced = false;
+    // Shown once the first poll finds a gateway still on its way.
     let mut shown: Option<Wait> = None;
     let message = |waiting: &[String]| {
         let noun = if waiting.len() == 1 { "gateway" } else { "gateways" };
@@ -63,7 +63,7 @@ pub async fn wait_nats(
         stop::check(region)?;
         let waiting = unfinished(ec2, region, ids, wait, fresh).await?;
         if waiting.is_empty() {
-            if announced {
+            if shown.is_some() {
                 let elapsed = started.elapsed().as_secs();
                 tracing::info!(target: "ec2", "NAT gateways in {region} are {} after {elapsed}s", wait.goal());
             }
@@ -78,13 +78,12 @@ pub async fn wait_nats(
             );
             return Err(unexpected("DescribeNatGateways", region, message));
         }
-        if !announced {
-            tracing::info!(target: "ec2", "waiting for NAT gateway {} in {region} to become {}", waiting.join(", "), wait.goal());
-            announced = true;
-        }
         match &shown {
             Some(shown) => shown.set_message(message(&waiting)),
-            None => shown = Some(Wait::start(message(&waiting))),
+            None => {
+                tracing::info!(target: "ec2", "waiting for NAT gateway {} in {region} to become {}", waiting.join(", "), wait.goal());
+                shown = Some(Wait::start(message(&waiting)));
+            }
         }
         stop::sleep(pause(started.elapsed())).await;
     }

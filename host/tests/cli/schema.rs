@@ -96,42 +96,20 @@ fn documents_read_from_ec2_match_the_schema() {
         assert_exit(&output, 0);
         json(&output)
     };
-    let common =
-        ["--config", config, "--plugin", plugin, "--output", "json", "--set", "nat=single"];
-    assert_schema(&run(&[&["plan"], &common[..]].concat()), "plan_document");
-    assert_schema(&run(&[&["apply", "--yes"], &common[..]].concat()), "change_document");
+    fn inputs<'a>(config: &'a str, plugin: &'a str, nat: &'a str) -> Vec<&'a str> {
+        vec!["--config", config, "--plugin", plugin, "--output", "json", "--set", nat]
+    }
+    let single = inputs(config, plugin, "nat=single");
+    assert_schema(&run(&[&["plan"], &single[..]].concat()), "plan_document");
+    assert_schema(&run(&[&["apply", "--yes"], &single[..]].concat()), "change_document");
     // Per zone NAT gateways, with their Elastic IPs, in the changes and the status.
-    let per_az =
-        ["--config", config, "--plugin", plugin, "--output", "json", "--set", "nat=per-az"];
-    let (_dir, east) = seed_with("[eu-north-1]", false);
-    let east = east.to_str().unwrap();
-    let mut status = run(&[&["status"], &per_az[..]].concat());
+    let mut status = run(&[&["status"], &inputs(config, plugin, "nat=per-az")[..]].concat());
     assert_schema(&status, "status_document");
     assert!(status["drift"].as_u64().unwrap() > 0);
-    let applied = run(&[
-        "apply",
-        "--yes",
-        "--config",
-        east,
-        "--plugin",
-        plugin,
-        "--output",
-        "json",
-        "--set",
-        "nat=per-az",
-    ]);
-    assert_schema(&applied, "change_document");
-    status = run(&[
-        "status",
-        "--config",
-        east,
-        "--plugin",
-        plugin,
-        "--output",
-        "json",
-        "--set",
-        "nat=per-az",
-    ]);
+    let (_dir, east) = seed_with("[eu-north-1]", false);
+    let east = inputs(east.to_str().unwrap(), plugin, "nat=per-az");
+    assert_schema(&run(&[&["apply", "--yes"], &east[..]].concat()), "change_document");
+    status = run(&[&["status"], &east[..]].concat());
     assert_schema(&status, "status_document");
     assert_schema(
         &run(&["destroy", "--yes", "--config", config, "--output", "json"]),
